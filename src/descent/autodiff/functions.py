@@ -1,0 +1,52 @@
+"""Functions composed from the primitives: their gradients come for free."""
+
+from __future__ import annotations
+
+from . import ops
+from .tensor import Tensor, lift
+
+
+def softmax(x, axis: int = -1) -> Tensor:
+    """exp(x) normalised along ``axis``; computed as exp(x - logsumexp(x)) so it never overflows.
+
+    Example:
+        >>> softmax(Tensor([1000.0, 1000.0])).data
+        array([0.5, 0.5])
+    """
+    x = lift(x)
+    return ops.exp(x - ops.logsumexp(x, axis=axis, keepdims=True))
+
+
+def log_softmax(x, axis: int = -1) -> Tensor:
+    """log(softmax(x)) without taking the log of a number that underflowed to 0.
+
+    Example:
+        >>> log_softmax(Tensor([0.0, 1000.0])).data
+        array([-1000.,     0.])
+    """
+    x = lift(x)
+    return x - ops.logsumexp(x, axis=axis, keepdims=True)
+
+
+def log_sigmoid(x) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), finite even for x = -1000.
+
+    Example:
+        >>> float(log_sigmoid(Tensor(-1000.0)).data)
+        -1000.0
+    """
+    return -ops.softplus(-lift(x))
+
+
+def log_loss_with_logits(z, y) -> Tensor:
+    """Mean log loss of sigmoid(z) against 0/1 labels ``y``, from the scores ``z``.
+
+    Per point the loss is -y log(p) - (1 - y) log(1 - p) with p = sigmoid(z); written as
+    softplus(z) - y z it stays finite for any score, and its gradient in z is p - y.
+
+    Example:
+        >>> float(log_loss_with_logits(Tensor([0.0]), [1.0]).data).__round__(4)
+        0.6931
+    """
+    z = lift(z)
+    return ops.mean(ops.softplus(z) - y * z)
