@@ -36,6 +36,8 @@ from .autodiff import (
     value_and_grad,
     where,
 )
+from . import optim
+from .minimize import MinimizeResult, Run, minimize
 
 try:
     __version__ = version("descent")
@@ -46,5 +48,5 @@ __all__ = [
     "Tensor", "grad", "value_and_grad", "numerical_grad", "check_grad", "show_graph", "to_dot",
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "softplus",
     "maximum", "minimum", "where", "sum", "mean", "logsumexp", "softmax", "log_softmax",
-    "log_sigmoid", "log_loss_with_logits",
+    "log_sigmoid", "log_loss_with_logits", "optim", "minimize", "MinimizeResult", "Run",
 ]
