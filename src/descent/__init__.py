@@ -7,6 +7,7 @@ The public API lives here; submodules hold the pieces:
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import optim
 from .autodiff import (
     Tensor,
     abs,
@@ -36,7 +37,6 @@ from .autodiff import (
     value_and_grad,
     where,
 )
-from . import optim
 from .minimize import MinimizeResult, Run, minimize
 
 try:

@@ -73,7 +73,9 @@ def _parse_bounds(bounds, x0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray
     try:
         b = np.asarray(bounds, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"bounds must be numbers: (low, high) or [(low, high), ...]; {err}") from err
+        raise ValueError(
+            f"bounds must be numbers: (low, high) or [(low, high), ...]; {err}"
+        ) from err
     if b.size == 0:
         raise ValueError("bounds is empty; give (low, high) or one (low, high) pair per coordinate")
     if b.shape == (2,):
@@ -87,7 +89,9 @@ def _parse_bounds(bounds, x0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray
                 "give one pair per coordinate of x0"
             )
     else:
-        raise ValueError(f"bounds must be (low, high) or a list of (low, high) pairs, got shape {b.shape}")
+        raise ValueError(
+            f"bounds must be (low, high) or a list of (low, high) pairs, got shape {b.shape}"
+        )
     if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
         raise ValueError("bounds must be finite numbers")
     if np.any(low >= high):
@@ -141,7 +145,9 @@ def _descend(
         x_new = x + updates
         if box is not None:
             x_new = np.clip(x_new, box[0], box[1]).astype(x.dtype, copy=False)
-        f_new, g_new = evaluate(x_new) if np.all(np.isfinite(x_new)) else (math.inf, None)
+        # Overflow is expected on the way to divergence; it is detected just below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            f_new, g_new = evaluate(x_new) if np.all(np.isfinite(x_new)) else (math.inf, None)
         exploded = f_new - f0 > EXPLOSION_FACTOR * (1 + abs(f0))
         if not math.isfinite(f_new) or exploded or not np.all(np.isfinite(g_new)):
             status = "diverged"
@@ -166,7 +172,10 @@ def _descend(
         path.append(x.copy())
         losses.append(fx)
     if status == "converged":
-        message = f"converged after {n_steps} step{'s' * (n_steps != 1)}: the step or the gradient fell below tol={tol:g}"
+        message = (
+            f"converged after {n_steps} step{'s' * (n_steps != 1)}: "
+            f"the step or the gradient fell below tol={tol:g}"
+        )
     elif status == "max_epochs" and not message:
         message = (
             f"stopped after {epochs} epochs without converging; raise epochs or "

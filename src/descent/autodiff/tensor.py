@@ -8,11 +8,19 @@ recursion limit) and walks it once in reverse, accumulating gradients.
 
 from __future__ import annotations
 
+import gc
+import itertools
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 
 import numpy as np
 
 Vjp = Callable[[np.ndarray], np.ndarray]
+
+# Every tensor gets the next number when it is made. A result is always made after its
+# parents, so sorting a graph's nodes by this number is a topological order.
+_creation_counter = itertools.count()
+_by_creation = attrgetter("seq")
 
 
 def as_float_array(data, dtype=None) -> np.ndarray:
@@ -45,7 +53,9 @@ class Tensor:
         (3.0, 3.0)
     """
 
-    __slots__ = ("data", "grad", "name", "op", "parents", "vjps", "requires_grad", "__weakref__")
+    __slots__ = (
+        "data", "grad", "name", "op", "parents", "vjps", "requires_grad", "seq", "__weakref__"
+    )
     # Tell NumPy to hand mixed expressions (ndarray * Tensor) back to our operators
     # instead of building an object array element by element.
     __array_ufunc__ = None
@@ -60,21 +70,35 @@ class Tensor:
         self.parents: tuple[Tensor, ...] = ()
         self.vjps: tuple[Vjp | None, ...] = ()
         self.requires_grad = requires_grad
+        self.seq = next(_creation_counter)
 
     @classmethod
     def _result(cls, data, op: str, parents: Sequence[Tensor], vjps: Sequence[Vjp]) -> Tensor:
         """Build an operation's output; a result of constants stays a constant."""
         out = object.__new__(cls)
-        out.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        out.data = data if data.__class__ is np.ndarray else np.asarray(data)
         out.grad = None
         out.name = None
         out.op = op
-        out.requires_grad = any(p.requires_grad for p in parents)
-        if out.requires_grad:
-            out.parents = tuple(parents)
-            out.vjps = tuple(vjps)
-        else:
-            out.parents, out.vjps = (), ()
+        out.seq = next(_creation_counter)
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out.parents = parents
+                out.vjps = vjps
+                return out
+        out.requires_grad = False
+        out.parents = out.vjps = ()
+        return out
+
+    @classmethod
+    def _constant(cls, data: np.ndarray) -> Tensor:
+        """A constant from an array already known to be float (skips validation)."""
+        out = object.__new__(cls)
+        out.data, out.grad, out.name, out.op = data, None, None, "const"
+        out.seq = next(_creation_counter)
+        out.parents = out.vjps = ()
+        out.requires_grad = False
         return out
 
     # ----- array facts -------------------------------------------------------------
@@ -155,20 +179,35 @@ class Tensor:
                 "this tensor does not depend on any tensor that requires a gradient; "
                 "create the inputs with Tensor(data) (requires_grad=True)."
             )
+        # The sweep makes no reference cycles, so the cyclic garbage collector has
+        # nothing to find; pausing it avoids rescanning a large live graph.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._sweep(seed)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _sweep(self, seed: np.ndarray) -> None:
         pending: dict[int, np.ndarray] = {id(self): seed}
-        for node in reversed(topological_order(self)):
+        for node in reversed(topological_order(self, constants=False)):
             g = pending.pop(id(node), None)
             if g is None:
                 continue
             node.grad = g if node.grad is None else node.grad + g
-            for parent, vjp in zip(node.parents, node.vjps, strict=True):
+            for parent, vjp in zip(node.parents, node.vjps, strict=False):
                 if not parent.requires_grad:
                     continue
                 pg = vjp(g)
-                if pg.dtype != parent.dtype or pg.shape != parent.shape:
-                    pg = np.broadcast_to(pg, parent.shape).astype(parent.dtype)
+                data = parent.data
+                if pg.dtype != data.dtype or pg.shape != data.shape:
+                    pg = np.broadcast_to(pg, data.shape).astype(data.dtype)
                 key = id(parent)
-                pending[key] = pg if key not in pending else pending[key] + pg
+                if key in pending:
+                    pending[key] = pending[key] + pg
+                else:
+                    pending[key] = pg
 
     def zero_grad(self) -> None:
         """Forget the gradients of this tensor and of everything it depends on."""
@@ -176,26 +215,24 @@ class Tensor:
             node.grad = None
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
+def topological_order(root: Tensor, constants: bool = True) -> list[Tensor]:
     """Nodes that ``root`` depends on (itself included), each after all its parents.
 
-    Iterative depth-first search: a chain of 100,000 operations needs no recursion.
+    An iterative search (a chain of 100,000 operations needs no recursion), then a
+    sort by creation number. With ``constants=False`` nodes needing no gradient are
+    left out.
     """
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    nodes = [root]
+    seen = {id(root)}
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        # Reversed so that, once popped, parents are listed in argument order.
-        stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
-    return order
+        for p in stack.pop().parents:
+            if id(p) not in seen and (constants or p.requires_grad):
+                seen.add(id(p))
+                nodes.append(p)
+                stack.append(p)
+    nodes.sort(key=_by_creation)
+    return nodes
 
 
 def _value(x):
@@ -210,5 +247,5 @@ def lift(x, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if like is not None and isinstance(x, int | float) and not isinstance(x, bool):
-        return Tensor(np.asarray(x, dtype=like.dtype), requires_grad=False)
+        return Tensor._constant(np.asarray(x, dtype=like.data.dtype))
     return Tensor(x, requires_grad=False)
