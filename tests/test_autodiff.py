@@ -293,3 +293,29 @@ def test_numerical_grad_and_check_grad_agree_with_the_engine():
 def test_value_and_grad_returns_both():
     value, slope = d.value_and_grad(lambda x: x**2)(3.0)
     assert (value, slope) == (9.0, 6.0)
+
+
+# ----- the stable kernels and the fused log loss -------------------------------------------
+def test_sigmoid_kernel_keeps_relative_precision_in_both_tails():
+    from descent import numerics
+
+    z = np.array([-700.0, -40.0, -1.0, 0.0, 1.0, 40.0, 700.0])
+    exact = np.array([np.exp(v) / (1 + np.exp(v)) if v < 0 else 1 / (1 + np.exp(-v)) for v in z])
+    assert np.allclose(numerics.sigmoid(z), exact, rtol=1e-15, atol=0)
+    assert numerics.sigmoid(np.float32(-50.0)).dtype == np.float32
+    assert numerics.softplus(np.array(1000.0)) == 1000.0
+
+
+def test_fused_log_loss_equals_its_composition_and_nudging():
+    rng = np.random.default_rng(11)
+    z0, y = rng.normal(size=20) * 4, rng.integers(0, 2, size=20).astype(float)
+    fused = d.Tensor(z0)
+    loss = d.log_loss_with_logits(fused, y)
+    loss.backward()
+    composed = d.Tensor(z0)
+    p = d.sigmoid(composed)
+    reference = d.mean(-(y * d.log(p)) - (1 - y) * d.log(1 - p))
+    reference.backward()
+    assert loss.item() == pytest.approx(reference.item(), rel=1e-12)
+    assert np.allclose(fused.grad, composed.grad, rtol=1e-10, atol=1e-15)
+    assert d.check_grad(lambda t: d.log_loss_with_logits(t, y), z0) < 1e-6

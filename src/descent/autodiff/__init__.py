@@ -4,7 +4,8 @@
 ``grad`` and ``numerical_grad`` give derivatives by the chain rule and by nudging.
 """
 
-from .functions import log_loss_with_logits, log_sigmoid, log_softmax, softmax
+from .functions import log_sigmoid, log_softmax, softmax
+from .fused import log_loss_with_logits
 from .gradients import check_grad, grad, numerical_grad, value_and_grad
 from .graph import show_graph, to_dot
 from .ops import (

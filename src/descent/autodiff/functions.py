@@ -36,17 +36,3 @@ def log_sigmoid(x) -> Tensor:
         -1000.0
     """
     return -ops.softplus(-lift(x))
-
-
-def log_loss_with_logits(z, y) -> Tensor:
-    """Mean log loss of sigmoid(z) against 0/1 labels ``y``, from the scores ``z``.
-
-    Per point the loss is -y log(p) - (1 - y) log(1 - p) with p = sigmoid(z); written as
-    softplus(z) - y z it stays finite for any score, and its gradient in z is p - y.
-
-    Example:
-        >>> float(log_loss_with_logits(Tensor([0.0]), [1.0]).data).__round__(4)
-        0.6931
-    """
-    z = lift(z)
-    return ops.mean(ops.softplus(z) - y * z)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import numerics
 from .tensor import Tensor, lift
 
 
@@ -154,15 +155,9 @@ def tanh(x) -> Tensor:
     return Tensor._result(out, "tanh", (x,), (lambda g: g * (1.0 - out * out),))
 
 
-def stable_sigmoid(z: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-z)) without overflow: exp is only taken of -|z|."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def sigmoid(x) -> Tensor:
     x = lift(x)
-    out = stable_sigmoid(x.data)
+    out = numerics.sigmoid(x.data)
     # sigma' = sigma (1 - sigma), seed 001's identity.
     return Tensor._result(out, "sigmoid", (x,), (lambda g: g * out * (1.0 - out),))
 
@@ -170,8 +165,9 @@ def sigmoid(x) -> Tensor:
 def softplus(x) -> Tensor:
     """log(1 + exp(x)), finite for any x; its derivative is the sigmoid."""
     x = lift(x)
-    out = np.logaddexp(0.0, x.data).astype(x.dtype, copy=False)
-    return Tensor._result(out, "softplus", (x,), (lambda g: g * stable_sigmoid(x.data),))
+    return Tensor._result(
+        numerics.softplus(x.data), "softplus", (x,), (lambda g: g * numerics.sigmoid(x.data),)
+    )
 
 
 def relu(x) -> Tensor:
