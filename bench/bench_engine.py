@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import numpy as np
-from common import Table, fmt_time, measure
+from common import Table, fmt_time, measure_pair
 
 import descent as d
 from descent.numerics import sigmoid as stable_sigmoid
@@ -38,13 +38,14 @@ def logistic_gradient(quick: bool) -> Table:
     assert np.allclose(gw_hand, gw_engine, rtol=1e-10, atol=1e-14)
     assert np.isclose(gb_hand, gb_engine, rtol=1e-10)
 
-    repeats = 5 if quick else 15
-    hand, engine = measure(by_hand, repeats), measure(by_engine, repeats)
-    ratio = engine.median / hand.median
+    hand, engine, ratio = measure_pair(by_hand, by_engine, repeats=5 if quick else 41)
     table = Table(
         title=f"Engine gradient of the logistic log loss, {n:,} x {p} float64",
         note="Both compute the same gradient (checked equal to 1e-10 in the run).",
-        columns=["method", "time per gradient: median (min-max)", "ratio to NumPy by hand"],
+        columns=[
+            "method", "time per gradient: median (min-max)",
+            "ratio to NumPy by hand (median of paired runs)",
+        ],
         rows=[
             ["NumPy by hand", fmt_time(hand), "1.00"],
             ["descent engine", fmt_time(engine), f"{ratio:.2f}"],
@@ -82,8 +83,8 @@ def op_overhead(quick: bool) -> Table:
         return gw
 
     assert np.allclose(by_engine(), by_numpy())
-    inner = 50 if quick else 400
-    engine, numpy_ = measure(by_engine, 7, inner=inner), measure(by_numpy, 7, inner=inner)
+    inner = 20 if quick else 100
+    numpy_, engine, _ = measure_pair(by_numpy, by_engine, repeats=5 if quick else 21, inner=inner)
     per_op = engine.median / ops * 1e6
     overhead = (engine.median - numpy_.median) / ops * 1e6
     table = Table(

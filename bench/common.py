@@ -49,6 +49,34 @@ def measure(fn: Callable[[], object], repeats: int = 7, warmup: int = 1, inner: 
     return Timing(statistics.median(samples), min(samples), max(samples), repeats)
 
 
+def measure_pair(
+    reference: Callable[[], object], candidate: Callable[[], object], repeats: int = 15,
+    inner: int = 1,
+) -> tuple[Timing, Timing, float]:
+    """Time two functions in alternation, so drift in the machine hits both alike.
+
+    Returns both timings and the median of the per-round ratios candidate / reference.
+    """
+    ref, cand, ratios = [], [], []
+    for fn in (reference, candidate):
+        fn()  # warm-up
+    for _ in range(repeats):
+        pair = []
+        for fn in (reference, candidate):
+            start = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            pair.append((time.perf_counter() - start) / inner)
+        ref.append(pair[0])
+        cand.append(pair[1])
+        ratios.append(pair[1] / pair[0])
+
+    def timing(samples: list[float]) -> Timing:
+        return Timing(statistics.median(samples), min(samples), max(samples), repeats)
+
+    return timing(ref), timing(cand), statistics.median(ratios)
+
+
 @dataclass
 class Table:
     """One benchmark's results: a title, a note, column names and rows."""

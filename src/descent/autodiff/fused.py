@@ -25,10 +25,10 @@ def log_loss_with_logits(z, y) -> Tensor:
     """
     z = lift(z)
     labels = np.asarray(y.data if isinstance(y, Tensor) else y, dtype=z.dtype)
-    loss, residual = numerics.log_loss_and_residual(z.data, labels)
-    count = max(loss.size, 1)
+    loss, residual = numerics.mean_log_loss_and_residual(z.data, labels)
+    count = max(residual.size, 1)
 
     def vjp(g):
         return residual * (g / count)
 
-    return Tensor._result(np.asarray(loss.mean()), "log_loss", (z,), (vjp,))
+    return Tensor._result(np.asarray(loss, dtype=z.dtype), "log_loss", (z,), (vjp,))
