@@ -1,0 +1,22 @@
+"""The README's Python examples run as written, in order, in one namespace."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_blocks_run():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert len(blocks) >= 3
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - our own README
+    assert namespace["J"].item() == 33.0
+    assert namespace["many"].status == "converged" and abs(float(namespace["many"].x) - 3) < 1e-3
+    assert namespace["bad"].status == "diverged"
+
+
+def test_readme_gives_the_two_commands():
+    text = README.read_text()
+    assert "make demo" in text and "make test" in text
