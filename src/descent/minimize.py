@@ -130,7 +130,8 @@ def _descend(
     epochs: int, tol: float, learning_rate, callback, record_path: bool,
 ) -> Run:
     x = start.copy()
-    fx, g = evaluate(x)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        fx, g = evaluate(x)  # a non-finite start is reported just below
     if not math.isfinite(fx):
         raise ValueError(f"f is not finite at the starting point {x} (f = {fx}); start elsewhere")
     f0 = fx
@@ -263,7 +264,8 @@ def minimize(
     while len(starts) < restarts:
         starts.append(np.asarray(rng.uniform(box[0], box[1]), dtype=np.float64))
     probe = starts[0] if grad is not None else Tensor(starts[0], requires_grad=False)
-    _scalar_output(f(probe), "minimize")
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _scalar_output(f(probe), "minimize")
 
     runs = []
     for s in starts:

@@ -35,6 +35,12 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
 
 # ----- arithmetic -------------------------------------------------------------------
 def add(a, b) -> Tensor:
+    """a + b, broadcasting like NumPy.
+
+    Example:
+        >>> (Tensor([1.0, 2.0]) + 1).data.tolist()
+        [2.0, 3.0]
+    """
     a, b = _pair(a, b)
     return Tensor._result(
         a.data + b.data, "add", (a, b),
@@ -43,6 +49,12 @@ def add(a, b) -> Tensor:
 
 
 def subtract(a, b) -> Tensor:
+    """a - b, broadcasting like NumPy.
+
+    Example:
+        >>> (1 - Tensor([1.0, 2.0])).data.tolist()
+        [0.0, -1.0]
+    """
     a, b = _pair(a, b)
     return Tensor._result(
         a.data - b.data, "sub", (a, b),
@@ -51,6 +63,12 @@ def subtract(a, b) -> Tensor:
 
 
 def multiply(a, b) -> Tensor:
+    """a * b elementwise, broadcasting like NumPy.
+
+    Example:
+        >>> (Tensor([1.0, 2.0]) * 3).data.tolist()
+        [3.0, 6.0]
+    """
     a, b = _pair(a, b)
     return Tensor._result(
         a.data * b.data, "mul", (a, b),
@@ -59,6 +77,12 @@ def multiply(a, b) -> Tensor:
 
 
 def divide(a, b) -> Tensor:
+    """a / b elementwise, broadcasting like NumPy.
+
+    Example:
+        >>> (Tensor([1.0, 2.0]) / 2).data.tolist()
+        [0.5, 1.0]
+    """
     a, b = _pair(a, b)
     out = a.data / b.data
     return Tensor._result(
@@ -69,11 +93,23 @@ def divide(a, b) -> Tensor:
 
 
 def negative(a) -> Tensor:
+    """-a.
+
+    Example:
+        >>> (-Tensor([1.0])).data.tolist()
+        [-1.0]
+    """
     a = lift(a)
     return Tensor._result(-a.data, "neg", (a,), (lambda g: -g,))
 
 
 def power(a, b) -> Tensor:
+    """a ** b; the exponent may be a Tensor too (its gradient needs a > 0).
+
+    Example:
+        >>> (Tensor([3.0]) ** 2).data.tolist()
+        [9.0]
+    """
     a, b = _pair(a, b)
     out = a.data ** b.data
 
@@ -90,6 +126,12 @@ def power(a, b) -> Tensor:
 
 
 def matmul(a, b) -> Tensor:
+    """a @ b with NumPy's rules for vectors, matrices and stacks of matrices.
+
+    Example:
+        >>> (Tensor([[1.0, 2.0]]) @ Tensor([3.0, 4.0])).data.tolist()
+        [11.0]
+    """
     a, b = _pair(a, b)
     A, B = a.data, b.data
 
@@ -117,45 +159,93 @@ def matmul(a, b) -> Tensor:
 
 # ----- elementwise functions ----------------------------------------------------------
 def exp(x) -> Tensor:
+    """e ** x elementwise.
+
+    Example:
+        >>> exp(Tensor(0.0)).item()
+        1.0
+    """
     x = lift(x)
     out = np.exp(x.data)
     return Tensor._result(out, "exp", (x,), (lambda g: g * out,))
 
 
 def log(x) -> Tensor:
+    """Natural logarithm elementwise.
+
+    Example:
+        >>> log(Tensor(1.0)).item()
+        0.0
+    """
     x = lift(x)
     return Tensor._result(np.log(x.data), "log", (x,), (lambda g: g / x.data,))
 
 
 def sqrt(x) -> Tensor:
+    """Square root elementwise.
+
+    Example:
+        >>> sqrt(Tensor(9.0)).item()
+        3.0
+    """
     x = lift(x)
     out = np.sqrt(x.data)
     return Tensor._result(out, "sqrt", (x,), (lambda g: g * 0.5 / out,))
 
 
 def abs(x) -> Tensor:  # noqa: A001 - mirrors numpy's name on purpose
+    """|x| elementwise; its derivative sign(x) is taken as 0 at 0.
+
+    Example:
+        >>> abs(Tensor(-2.0)).item()
+        2.0
+    """
     x = lift(x)
     # The derivative of |x| is sign(x), taken as 0 at 0 (seed 000's convention).
     return Tensor._result(np.abs(x.data), "abs", (x,), (lambda g: g * np.sign(x.data),))
 
 
 def sin(x) -> Tensor:
+    """Sine elementwise.
+
+    Example:
+        >>> sin(Tensor(0.0)).item()
+        0.0
+    """
     x = lift(x)
     return Tensor._result(np.sin(x.data), "sin", (x,), (lambda g: g * np.cos(x.data),))
 
 
 def cos(x) -> Tensor:
+    """Cosine elementwise.
+
+    Example:
+        >>> cos(Tensor(0.0)).item()
+        1.0
+    """
     x = lift(x)
     return Tensor._result(np.cos(x.data), "cos", (x,), (lambda g: -g * np.sin(x.data),))
 
 
 def tanh(x) -> Tensor:
+    """Hyperbolic tangent elementwise.
+
+    Example:
+        >>> tanh(Tensor(0.0)).item()
+        0.0
+    """
     x = lift(x)
     out = np.tanh(x.data)
     return Tensor._result(out, "tanh", (x,), (lambda g: g * (1.0 - out * out),))
 
 
 def sigmoid(x) -> Tensor:
+    """1 / (1 + exp(-x)) elementwise, exact and finite for any x.
+
+    Example:
+        >>> sigmoid(Tensor([-1000.0, 0.0])).data.tolist()
+        [0.0, 0.5]
+    """
     x = lift(x)
     out = numerics.sigmoid(x.data)
     # sigma' = sigma (1 - sigma), seed 001's identity.
@@ -163,7 +253,12 @@ def sigmoid(x) -> Tensor:
 
 
 def softplus(x) -> Tensor:
-    """log(1 + exp(x)), finite for any x; its derivative is the sigmoid."""
+    """log(1 + exp(x)), finite for any x; its derivative is the sigmoid.
+
+    Example:
+        >>> softplus(Tensor([-1000.0, 1000.0])).data.tolist()
+        [0.0, 1000.0]
+    """
     x = lift(x)
     return Tensor._result(
         numerics.softplus(x.data), "softplus", (x,), (lambda g: g * numerics.sigmoid(x.data),)
@@ -171,6 +266,12 @@ def softplus(x) -> Tensor:
 
 
 def relu(x) -> Tensor:
+    """max(x, 0) elementwise; its derivative is the step function (0 at 0).
+
+    Example:
+        >>> relu(Tensor([-1.0, 2.0])).data.tolist()
+        [0.0, 2.0]
+    """
     x = lift(x)
     # ReLU' is the step function (seed 000), taken as 0 at 0.
     return Tensor._result(np.maximum(x.data, 0), "relu", (x,), (lambda g: g * (x.data > 0),))
@@ -182,6 +283,12 @@ def _tie_split(a: np.ndarray, b: np.ndarray, prefer_a: np.ndarray) -> np.ndarray
 
 
 def maximum(a, b) -> Tensor:
+    """Elementwise maximum; at ties the gradient is shared equally.
+
+    Example:
+        >>> maximum(Tensor([1.0, 5.0]), 3).data.tolist()
+        [3.0, 5.0]
+    """
     a, b = _pair(a, b)
     share_a = _tie_split(a.data, b.data, a.data > b.data)
     return Tensor._result(
@@ -192,6 +299,12 @@ def maximum(a, b) -> Tensor:
 
 
 def minimum(a, b) -> Tensor:
+    """Elementwise minimum; at ties the gradient is shared equally.
+
+    Example:
+        >>> minimum(Tensor([1.0, 5.0]), 3).data.tolist()
+        [1.0, 3.0]
+    """
     a, b = _pair(a, b)
     share_a = _tie_split(a.data, b.data, a.data < b.data)
     return Tensor._result(
@@ -202,7 +315,13 @@ def minimum(a, b) -> Tensor:
 
 
 def where(condition, a, b) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b``; the condition gets no gradient."""
+    """``a`` where ``condition`` holds, else ``b``; the condition gets no gradient.
+
+    Example:
+        >>> x = Tensor([-1.0, 2.0])
+        >>> where(x > 0, x, 0.0).data.tolist()
+        [0.0, 2.0]
+    """
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
     a, b = _pair(a, b)
     return Tensor._result(
@@ -228,6 +347,12 @@ def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool, shape) -> np.n
 
 
 def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``axis`` (all axes by default).
+
+    Example:
+        >>> sum(Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0).data.tolist()
+        [4.0, 6.0]
+    """
     x = lift(x)
     axes = _axes(axis, x.ndim)
     out = x.data.sum(axis=axes, keepdims=keepdims)
@@ -235,6 +360,12 @@ def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 
 
 def mean(x, axis=None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` (all axes by default).
+
+    Example:
+        >>> mean(Tensor([1.0, 2.0, 6.0])).item()
+        3.0
+    """
     x = lift(x)
     axes = _axes(axis, x.ndim)
     count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
@@ -245,7 +376,12 @@ def mean(x, axis=None, keepdims: bool = False) -> Tensor:
 
 
 def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) along ``axis``, shifted by the maximum so it never overflows."""
+    """log(sum(exp(x))) along ``axis``, shifted by the maximum so it never overflows.
+
+    Example:
+        >>> round(logsumexp(Tensor([1000.0, 1000.0])).item(), 4)
+        1000.6931
+    """
     x = lift(x)
     axes = _axes(axis, x.ndim)
     peak = np.max(x.data, axis=axes, keepdims=True) if x.size else np.zeros(())
@@ -266,6 +402,12 @@ def _is_basic_index(index) -> bool:
 
 
 def getitem(x, index) -> Tensor:
+    """x[index]: basic slicing or integer-array indexing (repeats accumulate).
+
+    Example:
+        >>> getitem(Tensor([1.0, 2.0, 3.0]), slice(1, None)).data.tolist()
+        [2.0, 3.0]
+    """
     x = lift(x)
     if isinstance(index, Tensor):
         index = index.data.astype(np.intp)
@@ -283,6 +425,12 @@ def getitem(x, index) -> Tensor:
 
 
 def reshape(x, *shape) -> Tensor:
+    """The same values in a new shape.
+
+    Example:
+        >>> reshape(Tensor([1.0, 2.0]), (2, 1)).shape
+        (2, 1)
+    """
     x = lift(x)
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         shape = tuple(shape[0])
@@ -292,6 +440,12 @@ def reshape(x, *shape) -> Tensor:
 
 
 def transpose(x, axes=None) -> Tensor:
+    """Axes permuted (reversed by default).
+
+    Example:
+        >>> transpose(Tensor([[1.0, 2.0]])).shape
+        (2, 1)
+    """
     x = lift(x)
     inverse = None if axes is None else tuple(np.argsort(axes))
     return Tensor._result(
