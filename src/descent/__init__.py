@@ -38,6 +38,14 @@ from .autodiff import (
     where,
 )
 from .minimize import MinimizeResult, Run, minimize
+from .models import (
+    DivergenceError,
+    History,
+    LinearRegression,
+    LinearSVC,
+    LogisticRegression,
+    Perceptron,
+)
 
 try:
     __version__ = version("descent")
@@ -49,4 +57,6 @@ __all__ = [
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "softplus",
     "maximum", "minimum", "where", "sum", "mean", "logsumexp", "softmax", "log_softmax",
     "log_sigmoid", "log_loss_with_logits", "optim", "minimize", "MinimizeResult", "Run",
+    "LinearRegression", "Perceptron", "LogisticRegression", "LinearSVC", "History",
+    "DivergenceError",
 ]

@@ -1,0 +1,11 @@
+"""Estimators trained by gradient descent, following scikit-learn's conventions."""
+
+from ._validation import DivergenceError
+from .classifiers import LinearSVC, LogisticRegression, Perceptron
+from .history import History
+from .linear import LinearRegression
+
+__all__ = [
+    "DivergenceError", "History", "LinearRegression", "LinearSVC", "LogisticRegression",
+    "Perceptron",
+]

@@ -1,0 +1,72 @@
+"""Input checks shared by the estimators: clear errors that say what to fix."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import _check_sample_weight
+
+OPTIMIZER_NAMES = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+SCHEDULE_NAMES = ("constant", "step", "exponential", "inverse_scaling", "cosine")
+
+
+class DivergenceError(ArithmeticError):
+    """Training stopped because the loss became non-finite or exploded.
+
+    The estimator keeps the last finite parameters; the message names the learning
+    rate and suggests a smaller one.
+    """
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_common_params(est) -> None:
+    """Validate the parameters every gradient-descent estimator shares."""
+
+    def bad(name, value, expected):
+        raise ValueError(f"{type(est).__name__}: {name} must be {expected}, got {value!r}")
+
+    if not (_is_number(est.learning_rate) and np.isfinite(est.learning_rate)
+            and est.learning_rate > 0):
+        bad("learning_rate", est.learning_rate, "a positive number")
+    if not (isinstance(est.epochs, numbers.Integral) and est.epochs >= 1):
+        bad("epochs", est.epochs, "a positive integer")
+    if est.batch_size is not None and not (
+        isinstance(est.batch_size, numbers.Integral) and est.batch_size >= 1
+    ):
+        bad("batch_size", est.batch_size, "None (full batch) or a positive integer")
+    if not (isinstance(est.optimizer, str) and est.optimizer.lower() in OPTIMIZER_NAMES):
+        bad("optimizer", est.optimizer, f"one of {list(OPTIMIZER_NAMES)}")
+    if est.schedule is not None and not callable(est.schedule) and not (
+        isinstance(est.schedule, str) and est.schedule in SCHEDULE_NAMES
+    ):
+        bad("schedule", est.schedule, f"None, a callable or one of {list(SCHEDULE_NAMES)}")
+    if est.tol is not None and not (_is_number(est.tol) and est.tol >= 0):
+        bad("tol", est.tol, "None or a non-negative number")
+    if not (isinstance(est.n_iter_no_change, numbers.Integral) and est.n_iter_no_change >= 1):
+        bad("n_iter_no_change", est.n_iter_no_change, "a positive integer")
+    if not (_is_number(est.validation_fraction) and 0 < est.validation_fraction < 1):
+        bad("validation_fraction", est.validation_fraction, "a number strictly between 0 and 1")
+    if est.init not in ("zeros", "random"):
+        bad("init", est.init, "'zeros' or 'random'")
+    if est.callbacks is not None and not all(callable(c) for c in _as_list(est.callbacks)):
+        bad("callbacks", est.callbacks, "None or a list of callables")
+
+
+def _as_list(callbacks) -> list:
+    if callbacks is None:
+        return []
+    return list(callbacks) if isinstance(callbacks, list | tuple) else [callbacks]
+
+
+def sample_weights(sample_weight, X: np.ndarray) -> np.ndarray:
+    """Sample weights as a float array of length n (ones when None); negatives refused."""
+    sw = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+    if np.any(sw < 0):
+        raise ValueError("sample_weight must be non-negative; found negative weights")
+    if not np.any(sw > 0):
+        raise ValueError("sample_weight sums to zero; give at least one point a positive weight")
+    return sw

@@ -1,0 +1,258 @@
+"""What every gradient-descent estimator shares: fit, partial_fit, scaling, history.
+
+A subclass says how to encode targets, how to start its parameters, which
+objective to descend, and how to turn internal parameters into fitted attributes.
+Everything else, from input checks to early stopping, lives here once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .. import optim
+from ..penalties import check_penalty
+from ._validation import DivergenceError, _as_list, check_common_params, sample_weights
+from .history import History
+from .training import train
+
+logger = logging.getLogger("descent")
+
+
+def store_init_args(estimator, arguments: dict) -> None:
+    """Store each ``__init__`` argument under its own name, as scikit-learn expects.
+
+    Called as ``store_init_args(self, locals())`` so the long shared parameter lists are
+    written once per signature and never again in the body.
+    """
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+def _weighted_mean_scale(A: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted column means and standard deviations (1 where a column is constant)."""
+    w = sw / sw.sum()
+    mean = w @ A
+    var = w @ (A - mean) ** 2
+    scale = np.sqrt(var)
+    scale[~(scale > 1e-12 * (1 + np.abs(mean)))] = 1.0
+    return mean.astype(A.dtype), scale.astype(A.dtype)
+
+
+class GradientDescentEstimator(BaseEstimator):
+    """Base of the descent estimators; not used directly.
+
+    Subclasses implement ``_encode_targets``, ``_init_params``, ``_objective`` and
+    ``_set_fitted``. Internally the model is trained on standardized features (and,
+    for regressors, a standardized target) when ``standardize=True``; the scaling is
+    folded into the objective, so X is never copied, and back into ``coef_`` and
+    ``intercept_``.
+    """
+
+    _is_classifier = False
+
+    # ----- the fitting orchestration -------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Train from the start (or from the current fit when ``warm_start=True``).
+
+        Args:
+            X: array of shape (n_samples, n_features).
+            y: targets of shape (n_samples,).
+            sample_weight: optional non-negative weight per sample.
+
+        Returns:
+            self
+        """
+        self._check_params()
+        warm = self.warm_start and hasattr(self, "_params")
+        X, y = validate_data(self, X, y, reset=not warm, dtype=[np.float64, np.float32],
+                             y_numeric=not self._is_classifier)
+        sw = sample_weights(sample_weight, X)
+        if self._is_classifier:
+            self._set_classes(y, classes=self.classes_ if warm else None)
+        Y = self._encode_targets(y)
+        sw = self._apply_class_weight(y, sw)
+        if not warm:
+            self._start(X, Y, sw)
+        return self._run(X, Y, sw, epochs=self.epochs, allow_validation=True)
+
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """One pass over the given data, continuing from the current state.
+
+        The optimizer's state and the learning-rate schedule carry over between calls.
+        Classifiers need ``classes=`` (all labels) on the first call.
+
+        Returns:
+            self
+        """
+        self._check_params()
+        first = not hasattr(self, "_params")
+        X, y = validate_data(self, X, y, reset=first, dtype=[np.float64, np.float32],
+                             y_numeric=not self._is_classifier)
+        sw = sample_weights(sample_weight, X)
+        if self._is_classifier:
+            classes = kwargs.get("classes")
+            if first and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self._set_classes(y, classes=classes if first else self.classes_)
+        Y = self._encode_targets(y)
+        sw = self._apply_class_weight(y, sw)
+        if first:
+            self._start(X, Y, sw)
+        return self._run(X, Y, sw, epochs=1, allow_validation=False)
+
+    def _check_params(self) -> None:
+        check_common_params(self)
+        penalty, alpha, l1_ratio = self._penalty_args(1)
+        check_penalty(penalty, alpha, l1_ratio)
+
+    def _penalty_args(self, n_samples: int) -> tuple[str | None, float, float]:
+        return self.penalty, self.alpha, self.l1_ratio
+
+    def _start(self, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> None:
+        """Fresh state: scaling, parameters, optimizer, history."""
+        self._rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
+        if self.standardize:
+            self._x_mean, self._x_scale = _weighted_mean_scale(X, sw)
+        else:
+            self._x_mean = self._x_scale = None
+        if self.standardize and not self._is_classifier:
+            self._y_mean, self._y_scale = _weighted_mean_scale(Y, sw)
+        else:
+            self._y_mean = self._y_scale = None
+        self._params = self._init_params(X.shape[1], Y.shape[1], X.dtype, self._rng)
+        self._steps = 0
+        self._opt_state = None
+        self.history_ = History()
+        self.n_iter_ = 0
+
+    def _learning_rate_at(self):
+        schedule = self.schedule
+        if callable(schedule):
+            return schedule
+        kwargs = {}
+        if schedule == "cosine":
+            kwargs["total_steps"] = max(self.epochs * self._steps_per_epoch, 1)
+        return optim.get_schedule(schedule or "constant", self.learning_rate, **kwargs)
+
+    def _run(self, X, Y, sw, *, epochs: int, allow_validation: bool):
+        Y = self._scale_targets(Y).astype(X.dtype, copy=False)
+        validation = None
+        if allow_validation and self.early_stopping:
+            X, Y, sw, validation = self._split_validation(X, Y, sw)
+        n = X.shape[0]
+        size = n if self.batch_size is None else min(self.batch_size, n)
+        self._steps_per_epoch = -(-n // size)
+        lr_at = self._learning_rate_at()
+        opt = optim.get_optimizer(self.optimizer, lr_at)
+        if self._opt_state is None:
+            self._opt_state = opt.init(self._params)
+        objective = self._objective(n)
+        if self.record_path and not self.history_.path:
+            self.history_.path.append(self._user_params(self._params))
+        recorder = (lambda p: self.history_.path.append(self._user_params(p))) \
+            if self.record_path else None
+        uniform = sw if np.ptp(sw) > 0 else None  # equal weights: take the unweighted path
+        try:
+            run = train(
+                objective, self._params, X, Y, uniform, optimizer=opt, opt_state=self._opt_state,
+                learning_rate_at=lr_at, epochs=epochs, batch_size=self.batch_size,
+                shuffle=self.shuffle, rng=self._rng, tol=self.tol if allow_validation else None,
+                n_iter_no_change=self.n_iter_no_change, history=self.history_,
+                validation=validation, callbacks=_as_list(self.callbacks), estimator=self,
+                record_path=recorder, step_offset=self._steps,
+                started=time.perf_counter() - (self.history_.time[-1] if self.history_.time
+                                               else 0.0),
+            )
+        except DivergenceError as err:
+            self._params = err.params
+            self._set_fitted(self._params)
+            raise
+        self._params, self._opt_state, self._steps = run.params, run.opt_state, run.steps
+        self.n_iter_ = self.n_iter_ + run.epochs if not allow_validation else run.epochs
+        self._set_fitted(self._params)
+        return self
+
+    def _split_validation(self, X, Y, sw):
+        stratify = Y.argmax(1) if self._is_classifier and Y.shape[1] > 1 else (
+            Y[:, 0] if self._is_classifier else None)
+        try:
+            Xt, Xv, Yt, Yv, st, sv = train_test_split(
+                X, Y, sw, test_size=self.validation_fraction, stratify=stratify,
+                random_state=self._rng.integers(2**31),
+            )
+        except ValueError as err:
+            raise ValueError(
+                f"early_stopping could not hold out validation_fraction="
+                f"{self.validation_fraction} of {len(X)} samples ({err}); use more data, "
+                "a larger validation_fraction, or early_stopping=False"
+            ) from err
+        return Xt, Yt, st, (Xv, Yv, sv if np.ptp(sv) > 0 else None)
+
+    # ----- scaling -----------------------------------------------------------------------
+    def _scale_targets(self, Y: np.ndarray) -> np.ndarray:
+        if self._y_mean is None:
+            return Y
+        return (Y - self._y_mean) / self._y_scale
+
+    # ----- classes and weights ------------------------------------------------------------
+    def _set_classes(self, y, classes=None):
+        from sklearn.utils.multiclass import check_classification_targets
+
+        check_classification_targets(y)
+        found = np.unique(y)
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            unknown = np.setdiff1d(found, classes)
+            if unknown.size:
+                raise ValueError(f"labels {unknown.tolist()} are not in classes {classes.tolist()}")
+            self.classes_ = classes
+        else:
+            if found.size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                    f"but the data contain only one class: {found[0]!r}"
+                )
+            self.classes_ = found
+
+    def _apply_class_weight(self, y, sw):
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is None:
+            return sw
+        from sklearn.utils.class_weight import compute_class_weight
+
+        present = np.unique(y)
+        weights = compute_class_weight(class_weight, classes=present, y=y)
+        lookup = dict(zip(present.tolist(), weights, strict=True))
+        return sw * np.array([lookup[v] for v in y.tolist()], dtype=sw.dtype)
+
+    def _fitted_check(self):
+        check_is_fitted(self, "_params")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+    # ----- subclass hooks -----------------------------------------------------------------
+    def _encode_targets(self, y) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _init_params(self, n_features, n_outputs, dtype, rng) -> list[np.ndarray]:
+        raise NotImplementedError  # pragma: no cover
+
+    def _objective(self, n_samples: int):
+        raise NotImplementedError  # pragma: no cover
+
+    def _user_params(self, params):
+        raise NotImplementedError  # pragma: no cover
+
+    def _set_fitted(self, params) -> None:
+        raise NotImplementedError  # pragma: no cover

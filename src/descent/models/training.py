@@ -1,0 +1,187 @@
+"""The one training loop every estimator shares: epochs of (mini-)batches.
+
+An objective gives the loss and its gradients for a batch; the loop draws batches,
+asks the optimizer for updates, applies them, keeps the L1 penalty from crossing
+zero, and writes what happened into the history. It knows nothing about models.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ..penalties import clip_l1_crossings
+from ._validation import DivergenceError
+from .history import History
+
+logger = logging.getLogger("descent")
+
+# A batch loss this many times above the first one (plus one) counts as exploded.
+EXPLOSION_FACTOR = 1e10
+
+
+class Objective(Protocol):
+    """What the loop needs from a model: the mean batch loss and its gradients."""
+
+    penalty: str | None
+    penalized: Sequence[bool]
+
+    def loss_and_grads(self, params, X, Y, sw) -> tuple[float, list[np.ndarray]]: ...
+
+    def loss(self, params, X, Y, sw) -> float: ...
+
+
+@dataclass
+class Run:
+    """Where a call to ``train`` ended."""
+
+    params: list[np.ndarray]
+    opt_state: object
+    epochs: int
+    steps: int
+    stopped_early: bool
+
+
+def _batches(n: int, batch_size: int | None, order: np.ndarray | None):
+    size = n if batch_size is None else min(batch_size, n)
+    for start in range(0, n, size):
+        stop = min(start + size, n)
+        yield (slice(start, stop) if order is None else order[start:stop])
+
+
+class _Gather:
+    """Copies the rows of a shuffled batch into buffers it reuses: no hidden copy of X."""
+
+    def __init__(self, arrays: Sequence[np.ndarray], batch: int):
+        self.arrays = arrays
+        self.buffers = [np.empty((batch, *a.shape[1:]), dtype=a.dtype) for a in arrays]
+
+    def __call__(self, index):
+        if isinstance(index, slice):
+            return [a[index] for a in self.arrays]
+        m = len(index)
+        return [np.take(a, index, axis=0, out=buf[:m])
+                for a, buf in zip(self.arrays, self.buffers, strict=True)]
+
+
+def _norm(grads: list[np.ndarray]) -> float:
+    return math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+
+
+def train(
+    objective: Objective,
+    params: list[np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    sw: np.ndarray | None,
+    *,
+    optimizer,
+    opt_state,
+    learning_rate_at: Callable[[int], float],
+    epochs: int,
+    batch_size: int | None,
+    shuffle: bool,
+    rng: np.random.Generator,
+    tol: float | None,
+    n_iter_no_change: int,
+    history: History,
+    validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+    callbacks: Sequence[Callable] = (),
+    estimator=None,
+    record_path: Callable[[list[np.ndarray]], None] | None = None,
+    step_offset: int = 0,
+    started: float | None = None,
+) -> Run:
+    """Run up to ``epochs`` passes over (X, Y); return the parameters reached.
+
+    Stops early when the monitored loss (validation loss if ``validation`` is given,
+    else training loss) has not improved by ``tol`` for ``n_iter_no_change`` epochs;
+    with validation the best parameters seen are returned. Raises ``DivergenceError``
+    (with ``.params``, the last finite parameters) when a batch loss is non-finite or
+    explodes.
+    """
+    n = X.shape[0]
+    started = time.perf_counter() if started is None else started
+    arrays = [X, Y] if sw is None else [X, Y, sw]
+    gather = _Gather(arrays, n if batch_size is None else min(batch_size, n))
+    steps = step_offset
+    best, best_params, stale = math.inf, None, 0
+    first_loss = None
+    epoch_offset = history.epoch[-1] if history.epoch else 0
+    stopped_early = False
+    epoch = 0
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(n) if shuffle and (batch_size is not None and batch_size < n) \
+            else None
+        total, grad_norm = 0.0, 0.0
+        for index in _batches(n, batch_size, order):
+            batch = gather(index)
+            Xb, Yb = batch[0], batch[1]
+            swb = batch[2] if sw is not None else None
+            value, grads = objective.loss_and_grads(params, Xb, Yb, swb)
+            if first_loss is None:
+                first_loss = value
+            if not math.isfinite(value) or value - first_loss > EXPLOSION_FACTOR * (
+                1 + abs(first_loss)
+            ):
+                err = DivergenceError(
+                    f"training diverged at epoch {epoch_offset + epoch}: the loss went from "
+                    f"{first_loss:.4g} to {value:.4g} with learning_rate="
+                    f"{learning_rate_at(0):g}; try a smaller one, e.g. "
+                    f"learning_rate={learning_rate_at(0) / 10:g}"
+                )
+                err.params = params
+                raise err
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            new = [p + u for p, u in zip(params, updates, strict=True)]
+            if objective.penalty in ("l1", "elasticnet"):
+                for i, penalized in enumerate(objective.penalized):
+                    if penalized:
+                        clip_l1_crossings(params[i], new[i], objective.penalty)
+            params = new
+            steps += 1
+            weight = len(Xb) if swb is None else float(swb.sum())
+            total += value * weight
+            grad_norm = _norm(grads)
+            if record_path is not None:
+                record_path(params)
+        epoch_loss = total / (n if sw is None else float(sw.sum()))
+        val_loss = None
+        if validation is not None:
+            val_loss = objective.loss(params, *validation)
+        history.add(
+            epoch=epoch_offset + epoch, loss=epoch_loss, val_loss=val_loss,
+            grad_norm=grad_norm, learning_rate=learning_rate_at(max(steps - 1, 0)),
+            time=time.perf_counter() - started,
+        )
+        logger.info(
+            "epoch %d: loss %.6g%s", epoch_offset + epoch, epoch_loss,
+            "" if val_loss is None else f", validation loss {val_loss:.6g}",
+        )
+        logs = {"epoch": epoch_offset + epoch, "loss": epoch_loss, "val_loss": val_loss}
+        if any(cb(estimator, epoch_offset + epoch, logs) for cb in callbacks):
+            stopped_early = True
+            break
+        monitored = epoch_loss if val_loss is None else val_loss
+        if tol is not None:
+            if monitored < best - tol:
+                stale = 0
+            else:
+                stale += 1
+            if monitored < best:
+                best = monitored
+                if validation is not None:
+                    best_params = [p.copy() for p in params]
+            if stale >= n_iter_no_change:
+                stopped_early = True
+                break
+    if best_params is not None:
+        params = best_params
+    return Run(params=params, opt_state=opt_state, epochs=epoch, steps=steps,
+               stopped_early=stopped_early)
