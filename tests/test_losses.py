@@ -285,3 +285,11 @@ def test_conventions_at_the_kinks_agree_everywhere(name, s, y, slope):
     assert engine_values_and_gradient(loss, S, Y)[1][0, 0] == slope
     assert mean_loss_and_gradient(loss, S, Y)[1][0, 0] == slope
     assert mean_loss_and_gradient(loss, S, Y, np.array([2.0]))[1][0, 0] == slope
+
+
+def test_integer_inputs_become_float64():
+    S, Y = np.array([[2], [0]]), np.array([[1], [0]])
+    value, grad = mean_loss_and_gradient(LOSSES["hinge"], S, Y)
+    assert grad.dtype == np.float64
+    assert value == 0.5
+    np.testing.assert_array_equal(grad, [[0.0], [0.5]])
