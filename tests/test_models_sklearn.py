@@ -10,6 +10,8 @@ ESTIMATORS = [
     d.Perceptron(random_state=0),
     d.LogisticRegression(random_state=0),
     d.LinearSVC(random_state=0),
+    d.MLPClassifier((8,), random_state=0),
+    d.MLPRegressor((8,), random_state=0),
 ]
 
 SHUFFLED_BATCHES = (

@@ -44,6 +44,8 @@ from .models import (
     LinearRegression,
     LinearSVC,
     LogisticRegression,
+    MLPClassifier,
+    MLPRegressor,
     Perceptron,
 )
 
@@ -57,6 +59,7 @@ __all__ = [
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "softplus",
     "maximum", "minimum", "where", "sum", "mean", "logsumexp", "softmax", "log_softmax",
     "log_sigmoid", "log_loss_with_logits", "optim", "minimize", "MinimizeResult", "Run",
-    "LinearRegression", "Perceptron", "LogisticRegression", "LinearSVC", "History",
+    "LinearRegression", "Perceptron", "LogisticRegression", "LinearSVC", "MLPClassifier",
+    "MLPRegressor", "History",
     "DivergenceError",
 ]

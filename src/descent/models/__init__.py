@@ -4,8 +4,9 @@ from ._validation import DivergenceError
 from .classifiers import LinearSVC, LogisticRegression, Perceptron
 from .history import History
 from .linear import LinearRegression
+from .mlp import MLPClassifier, MLPRegressor
 
 __all__ = [
     "DivergenceError", "History", "LinearRegression", "LinearSVC", "LogisticRegression",
-    "Perceptron",
+    "Perceptron", "MLPClassifier", "MLPRegressor",
 ]

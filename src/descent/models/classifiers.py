@@ -12,11 +12,34 @@ import numpy as np
 from .. import numerics
 from ..losses import Loss, get_loss
 from .base import store_init_args
-from .linear import _COMMON_DOC, _LinearClassifier
+from .linear import _COMMON_DOC, _PENALTY_DOC, _LinearClassifier
+
+
+class _LogisticOutputs:
+    """predict_proba for models whose scores feed a sigmoid (two classes) or a softmax."""
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, one column per class in ``classes_`` order."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p = numerics.sigmoid(scores)
+            return np.column_stack([1 - p, p])
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        np.exp(shifted, out=shifted)
+        shifted /= shifted.sum(axis=1, keepdims=True)
+        return shifted
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithms of ``predict_proba``, computed without taking log(0)."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([-numerics.softplus(scores), -numerics.softplus(-scores)])
+        top = scores.max(axis=1, keepdims=True)
+        return scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
 
 
 class Perceptron(_LinearClassifier):
-    """The perceptron: step(score) predictions, trained on the perceptron error.
+    __doc__ = """The perceptron: step(score) predictions, trained on the perceptron error.
 
     A point's error is 0 when it is classified right and |score| when wrong (the ReLU
     form of seed 000). At batch size 1 a plain "gd" step is the perceptron trick: a
@@ -48,8 +71,8 @@ class Perceptron(_LinearClassifier):
         store_init_args(self, locals())
 
 
-class LogisticRegression(_LinearClassifier):
-    """Logistic regression trained by gradient descent on the log loss.
+class LogisticRegression(_LogisticOutputs, _LinearClassifier):
+    __doc__ = """Logistic regression trained by gradient descent on the log loss.
 
     Binary problems use sigmoid(score) and the mean log loss, whose gradient is
     -(y - yhat) (x, 1) per point (seed 001); at batch size 1 a "gd" step is the
@@ -83,28 +106,9 @@ class LogisticRegression(_LinearClassifier):
     def _loss(self) -> Loss:
         return get_loss("log_loss" if len(self.classes_) == 2 else "multinomial_log_loss")
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, one column per class in ``classes_`` order."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p = numerics.sigmoid(scores)
-            return np.column_stack([1 - p, p])
-        shifted = scores - scores.max(axis=1, keepdims=True)
-        np.exp(shifted, out=shifted)
-        shifted /= shifted.sum(axis=1, keepdims=True)
-        return shifted
-
-    def predict_log_proba(self, X) -> np.ndarray:
-        """Logarithms of ``predict_proba``, computed without taking log(0)."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([-numerics.softplus(scores), -numerics.softplus(-scores)])
-        top = scores.max(axis=1, keepdims=True)
-        return scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
-
 
 class LinearSVC(_LinearClassifier):
-    """A linear support vector machine: hinge error plus the L2 distance error.
+    __doc__ = """A linear support vector machine: hinge error plus the L2 distance error.
 
     The objective is C * sum(hinge) + 1/2 ||w||^2, as in scikit-learn's LinearSVC, which
     descent writes per point as mean(hinge) + alpha/2 ||w||^2 with alpha = 1 / (C n).
@@ -114,10 +118,7 @@ class LinearSVC(_LinearClassifier):
 
     Defaults: Adam at learning_rate=0.01 in mini-batches of 32, up to 1000 epochs on
     standardized features.
-    """ + _COMMON_DOC.replace(
-        "        penalty, alpha, l1_ratio:", "        (no penalty/alpha: C sets the L2 weight)\n"
-        "        _unused:"
-    ) + """
+    """ + _COMMON_DOC.replace(_PENALTY_DOC, "") + """
         C: weight of the hinge error against the distance error (larger C, narrower margin).
         class_weight: None, "balanced" or {class: weight}, multiplied into sample weights.
 
