@@ -174,7 +174,8 @@ _COMMON_DOC = """
             callable step -> learning rate.
 """
 _PENALTY_DOC = """        penalty, alpha, l1_ratio: the objective adds alpha * R(w) with
-            R = 1/2 ||w||^2 ("l2"), ||w||_1 ("l1") or l1_ratio ||w||_1 + (1 - l1_ratio) 1/2 ||w||^2 ("elasticnet");
+            R = 1/2 ||w||^2 ("l2"), ||w||_1 ("l1") or
+            l1_ratio ||w||_1 + (1 - l1_ratio) 1/2 ||w||^2 ("elasticnet");
             the intercept is never penalized. L1 steps stop at zero instead of crossing it.
 """
 _COMMON_DOC += _PENALTY_DOC + """        fit_intercept: learn b (else b = 0).
