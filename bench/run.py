@@ -17,7 +17,7 @@ sys.path.insert(0, str(HERE))
 
 from common import machine_record, reexec_without_blas_overrides  # noqa: E402
 
-SUITES = ["bench_engine"]
+SUITES = ["bench_engine", "bench_models"]
 
 
 def main(argv: list[str] | None = None) -> int:
