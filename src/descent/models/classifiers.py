@@ -7,35 +7,10 @@ multinomial logistic regression).
 
 from __future__ import annotations
 
-import numpy as np
-
-from .. import numerics
 from ..losses import Loss, get_loss
 from .base import store_init_args
 from .linear import _COMMON_DOC, _PENALTY_DOC, _LinearClassifier
-
-
-class _LogisticOutputs:
-    """predict_proba for models whose scores feed a sigmoid (two classes) or a softmax."""
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, one column per class in ``classes_`` order."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p = numerics.sigmoid(scores)
-            return np.column_stack([1 - p, p])
-        shifted = scores - scores.max(axis=1, keepdims=True)
-        np.exp(shifted, out=shifted)
-        shifted /= shifted.sum(axis=1, keepdims=True)
-        return shifted
-
-    def predict_log_proba(self, X) -> np.ndarray:
-        """Logarithms of ``predict_proba``, computed without taking log(0)."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([-numerics.softplus(scores), -numerics.softplus(-scores)])
-        top = scores.max(axis=1, keepdims=True)
-        return scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
+from .outputs import LogisticOutputs
 
 
 class Perceptron(_LinearClassifier):
@@ -71,7 +46,7 @@ class Perceptron(_LinearClassifier):
         store_init_args(self, locals())
 
 
-class LogisticRegression(_LogisticOutputs, _LinearClassifier):
+class LogisticRegression(LogisticOutputs, _LinearClassifier):
     __doc__ = """Logistic regression trained by gradient descent on the log loss.
 
     Binary problems use sigmoid(score) and the mean log loss, whose gradient is

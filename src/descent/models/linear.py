@@ -15,6 +15,7 @@ from sklearn.utils.validation import validate_data
 from ..losses import Loss, get_loss, mean_loss_and_gradient
 from ..penalties import penalty_gradient, penalty_value
 from .base import GradientDescentEstimator, store_init_args
+from .outputs import LabelOutputs
 
 
 def _rest_at_zero(pg: np.ndarray, loss_grad: np.ndarray, W: np.ndarray, strength: float) -> None:
@@ -138,29 +139,8 @@ class _LinearModel(GradientDescentEstimator):
         return S[:, 0] if S.shape[1] == 1 else S
 
 
-class _LinearClassifier(ClassifierMixin, _LinearModel):
-    _is_classifier = True
-
-    def _encode_targets(self, y) -> np.ndarray:
-        """One 0/1 column for two classes, else one column per class (one-vs-rest)."""
-        if len(self.classes_) == 2:
-            return (y == self.classes_[1]).astype(np.float64)[:, None]
-        return (y[:, None] == self.classes_[None, :]).astype(np.float64)
-
-    def decision_function(self, X) -> np.ndarray:
-        """Scores X @ coef_.T + intercept_: shape (n,) for two classes, else (n, n_classes)."""
-        return self._decision(X)
-
-    def predict(self, X) -> np.ndarray:
-        """The class of each row: score >= 0 picks the second class; else the top score."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores >= 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
-
-    def _set_fitted(self, params) -> None:
-        coef, intercept = self._user_params(params)
-        self.coef_, self.intercept_ = coef, intercept
+class _LinearClassifier(LabelOutputs, ClassifierMixin, _LinearModel):
+    """Linear scores, read as labels."""
 
 
 _COMMON_DOC = """

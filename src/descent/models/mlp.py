@@ -21,8 +21,8 @@ from .. import numerics
 from ..losses import Loss, get_loss, mean_loss_and_gradient
 from ..penalties import engine_penalty, penalty_gradient, penalty_value
 from .base import GradientDescentEstimator, store_init_args
-from .classifiers import _LogisticOutputs
 from .linear import _COMMON_DOC
+from .outputs import LabelOutputs, LogisticOutputs
 
 
 def _identity(z):
@@ -227,7 +227,7 @@ _NETWORK_DOC = """
 """
 
 
-class MLPClassifier(_LogisticOutputs, ClassifierMixin, _Network):
+class MLPClassifier(LogisticOutputs, LabelOutputs, ClassifierMixin, _Network):
     __doc__ = """A neural network classifier trained by backpropagation on the log loss.
 
     Two classes: one sigmoid output and the log loss (seed 000's network, with any
@@ -246,8 +246,6 @@ class MLPClassifier(_LogisticOutputs, ClassifierMixin, _Network):
         1.0
     """
 
-    _is_classifier = True
-
     def __init__(
         self, hidden_layer_sizes=(100,), activation="relu", *, learning_rate=0.01, epochs=1000,
         batch_size=32, shuffle=True, optimizer="adam", schedule=None, penalty="l2",
@@ -260,22 +258,6 @@ class MLPClassifier(_LogisticOutputs, ClassifierMixin, _Network):
 
     def _loss(self) -> Loss:
         return get_loss("log_loss" if len(self.classes_) == 2 else "multinomial_log_loss")
-
-    def _encode_targets(self, y) -> np.ndarray:
-        if len(self.classes_) == 2:
-            return (y == self.classes_[1]).astype(np.float64)[:, None]
-        return (y[:, None] == self.classes_[None, :]).astype(np.float64)
-
-    def decision_function(self, X) -> np.ndarray:
-        """The output layer's scores: shape (n,) for two classes, else (n, n_classes)."""
-        return self._decision(X)
-
-    def predict(self, X) -> np.ndarray:
-        """The most probable class of each row."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores >= 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
 
 
 class MLPRegressor(RegressorMixin, _Network):
