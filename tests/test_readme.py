@@ -6,7 +6,8 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_readme_python_blocks_run():
+def test_readme_python_blocks_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples save pictures into the working folder
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert len(blocks) >= 3
     namespace: dict = {}
@@ -15,6 +16,7 @@ def test_readme_python_blocks_run():
     assert namespace["J"].item() == 33.0
     assert namespace["many"].status == "converged" and abs(float(namespace["many"].x) - 3) < 1e-3
     assert namespace["bad"].status == "diverged"
+    assert (tmp_path / "loss.png").stat().st_size > 0
 
 
 def test_readme_gives_the_two_commands():
