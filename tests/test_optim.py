@@ -454,7 +454,7 @@ def test_bad_hyperparameters_raise(make, bad):
 
 
 @pytest.mark.parametrize(
-    "module", ["__init__", "_tree", "_validate", "base", "transforms", "schedules", "named"]
+    "module", ["__init__", "_tree", "base", "transforms", "schedules", "named"]
 )
 def test_docstring_examples_run(module):
     name = "descent.optim" if module == "__init__" else f"descent.optim.{module}"

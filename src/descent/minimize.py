@@ -15,10 +15,9 @@ import numpy as np
 
 from .autodiff import Tensor, value_and_grad
 from .autodiff.gradients import _scalar_output
+from .checks import positive_finite, positive_int
+from .divergence import has_diverged, smaller_rate
 from .optim import GradientTransformation, get_optimizer
-
-# A loss this many times larger than where the run started (plus one) counts as exploded.
-EXPLOSION_FACTOR = 1e10
 
 
 @dataclass
@@ -59,13 +58,6 @@ class MinimizeResult(Run):
     best_run: int = 0
 
 
-def _check_positive(name: str, value, kind=float) -> None:
-    ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= 0 or (kind is int and int(value) != value):
-        noun = "a positive integer" if kind is int else "a positive finite number"
-        raise ValueError(f"{name} must be {noun}, got {value!r}")
-
-
 def _parse_bounds(bounds, x0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
     """Bounds as two arrays (low, high) shaped like x; one pair applies to every coordinate."""
     if bounds is None:
@@ -101,12 +93,6 @@ def _parse_bounds(bounds, x0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray
 
 def _lr_text(learning_rate) -> str:
     return f"{learning_rate:g}" if isinstance(learning_rate, int | float) else "the schedule given"
-
-
-def _smaller(learning_rate) -> str:
-    if isinstance(learning_rate, int | float):
-        return f"learning_rate={learning_rate / 10:g}"
-    return "a smaller learning rate"
 
 
 def _evaluator(f: Callable, grad: Callable | None) -> Callable:
@@ -149,13 +135,12 @@ def _descend(
         # Overflow is expected on the way to divergence; it is detected just below.
         with np.errstate(over="ignore", invalid="ignore"):
             f_new, g_new = evaluate(x_new) if np.all(np.isfinite(x_new)) else (math.inf, None)
-        exploded = f_new - f0 > EXPLOSION_FACTOR * (1 + abs(f0))
-        if not math.isfinite(f_new) or exploded or not np.all(np.isfinite(g_new)):
+        if has_diverged(f_new, f0) or not np.all(np.isfinite(g_new)):
             status = "diverged"
             message = (
                 f"diverged at step {step}: the loss went from {f0:.4g} to {f_new:.4g} with "
                 f"learning rate {_lr_text(learning_rate)}; try a smaller one, "
-                f"e.g. {_smaller(learning_rate)}"
+                f"e.g. {smaller_rate(learning_rate)}"
             )
             break
         moved = float(np.sqrt(np.sum((x_new - x) ** 2)))
@@ -210,7 +195,7 @@ def minimize(
     (or the steps of another ``optimizer``). With ``bounds``, every step is clipped back
     into the box. A run stops early when a step or the gradient is shorter than ``tol``
     (``"converged"``) or when the loss becomes non-finite or grows by more than
-    ``EXPLOSION_FACTOR`` (``"diverged"``: ``x`` is then the last finite point and the
+    ``divergence.EXPLOSION_FACTOR`` (``"diverged"``: ``x`` is then the last finite point and the
     message suggests a smaller learning rate).
 
     Args:
@@ -238,10 +223,10 @@ def minimize(
         >>> round(float(result.x), 6), result.status
         (3.0, 'converged')
     """
-    _check_positive("epochs", epochs, int)
-    _check_positive("restarts", restarts, int)
+    epochs = positive_int("epochs", epochs)
+    restarts = positive_int("restarts", restarts)
     if not callable(learning_rate):
-        _check_positive("learning_rate", learning_rate)
+        positive_finite("learning_rate", learning_rate)
     if not (isinstance(tol, int | float) and tol >= 0):
         raise ValueError(f"tol must be a non-negative number, got {tol!r}")
     start = None

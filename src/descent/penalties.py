@@ -17,7 +17,7 @@ import numpy as np
 
 from . import autodiff as ad
 from .autodiff import Tensor
-from .optim._validate import in_unit_interval, non_negative_finite
+from .checks import in_unit_interval, non_negative_finite
 
 PENALTIES = ("l2", "l1", "elasticnet")
 _HAS_L1 = ("l1", "elasticnet")
@@ -66,11 +66,14 @@ def penalty_value(W, penalty, alpha, l1_ratio=0.15) -> float:
     return float(alpha) * value
 
 
-def penalty_gradient(W, penalty, alpha, l1_ratio=0.15) -> np.ndarray | None:
+def penalty_gradient(W, penalty, alpha, l1_ratio=0.15, loss_grad=None) -> np.ndarray | None:
     """The gradient of alpha * R(W) in W, or None when there is no penalty to apply.
 
     None (for ``penalty=None`` or ``alpha == 0``) lets the training loop skip the work.
-    The result keeps W's dtype.
+    The result keeps W's dtype. Given the loss's gradient ``loss_grad``, the L1 slope at
+    a coefficient that is exactly 0 is the one in [-alpha l1, alpha l1] that best cancels
+    it: the coefficient then rests at zero while the loss pulls on it less than the
+    penalty holds it, instead of hopping off zero and back every step.
 
     Example:
         >>> W = np.array([2.0, -3.0, 0.0])
@@ -90,6 +93,10 @@ def penalty_gradient(W, penalty, alpha, l1_ratio=0.15) -> np.ndarray | None:
         return alpha * W
     grad = np.sign(W)
     grad *= alpha * l1
+    if loss_grad is not None:
+        zero = W == 0
+        if zero.any():
+            grad[zero] = -np.clip(loss_grad[zero], -alpha * l1, alpha * l1)
     if l1 < 1:
         grad += (alpha * (1 - l1)) * W
     return grad

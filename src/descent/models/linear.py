@@ -18,18 +18,6 @@ from .base import GradientDescentEstimator, store_init_args
 from .outputs import LabelOutputs
 
 
-def _rest_at_zero(pg: np.ndarray, loss_grad: np.ndarray, W: np.ndarray, strength: float) -> None:
-    """At w = 0 take the L1 subgradient that best cancels the loss gradient.
-
-    |w| has every slope in [-strength, strength] at 0; choosing the one nearest to
-    -loss_grad keeps a coefficient at exactly zero while the loss pulls on it less
-    than the penalty holds it, instead of letting it hop off zero and back each step.
-    """
-    zero = W == 0
-    if zero.any():
-        pg[zero] = -np.clip(loss_grad[zero], -strength, strength)
-
-
 @dataclass
 class LinearObjective:
     """Mean loss of S = X W + b plus alpha * R(W), with gradients for [W, b].
@@ -70,11 +58,8 @@ class LinearObjective:
             gW /= self.x_scale[:, None]
         if not self.fit_intercept:
             gb = np.zeros_like(gb)
-        pg = penalty_gradient(W, self.penalty, self.alpha, self.l1_ratio)
+        pg = penalty_gradient(W, self.penalty, self.alpha, self.l1_ratio, loss_grad=gW)
         if pg is not None:
-            if self.penalty in ("l1", "elasticnet"):
-                _rest_at_zero(pg, gW, W, self.alpha * (1.0 if self.penalty == "l1" else
-                                                       self.l1_ratio))
             gW += pg
             value += penalty_value(W, self.penalty, self.alpha, self.l1_ratio)
         return value, [gW, gb]

@@ -16,14 +16,12 @@ from typing import Protocol
 
 import numpy as np
 
+from ..divergence import has_diverged, smaller_rate
 from ..penalties import clip_l1_crossings
 from ._validation import DivergenceError
 from .history import History
 
 logger = logging.getLogger("descent")
-
-# A batch loss this many times above the first one (plus one) counts as exploded.
-EXPLOSION_FACTOR = 1e10
 
 
 class Objective(Protocol):
@@ -129,14 +127,12 @@ def train(
             value, grads = objective.loss_and_grads(params, Xb, Yb, swb)
             if first_loss is None:
                 first_loss = value
-            if not math.isfinite(value) or value - first_loss > EXPLOSION_FACTOR * (
-                1 + abs(first_loss)
-            ):
+            if has_diverged(value, first_loss):
                 err = DivergenceError(
                     f"training diverged at epoch {epoch_offset + epoch}: the loss went from "
                     f"{first_loss:.4g} to {value:.4g} with learning_rate="
                     f"{learning_rate_at(0):g}; try a smaller one, e.g. "
-                    f"learning_rate={learning_rate_at(0) / 10:g}"
+                    f"{smaller_rate(learning_rate_at(0))}"
                 )
                 err.params = params
                 raise err

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from descent.optim import _validate
+from descent import checks as _validate
 
 Schedule = Callable[[int], float]
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from descent.optim import _validate
+from descent import checks as _validate
 from descent.optim._tree import PyTree, full_like_float, tree_map, zeros_like_float
 from descent.optim.base import EmptyState, GradientTransformation
 from descent.optim.schedules import Schedule

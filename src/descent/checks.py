@@ -1,4 +1,4 @@
-"""Argument checks shared by transforms and schedules, so every error reads the same way.
+"""Argument checks shared across descent (optimizers, schedules, penalties, minimize).
 
 Each check returns the value as a plain Python ``float``/``int``, or raises ValueError
 naming the argument and the offending value (non-numbers included, so callers catch
