@@ -38,15 +38,18 @@ from .autodiff import (
     where,
 )
 from .minimize import MinimizeResult, Run, minimize
+from .model_io import ModelFileError, load
 from .models import (
     DivergenceError,
     History,
     LinearRegression,
     LinearSVC,
     LogisticRegression,
+    LRFindResult,
     MLPClassifier,
     MLPRegressor,
     Perceptron,
+    lr_find,
 )
 
 try:
@@ -60,6 +63,6 @@ __all__ = [
     "maximum", "minimum", "where", "sum", "mean", "logsumexp", "softmax", "log_softmax",
     "log_sigmoid", "log_loss_with_logits", "optim", "minimize", "MinimizeResult", "Run",
     "LinearRegression", "Perceptron", "LogisticRegression", "LinearSVC", "MLPClassifier",
-    "MLPRegressor", "History",
+    "MLPRegressor", "History", "LRFindResult", "lr_find", "load", "ModelFileError",
     "DivergenceError",
 ]

@@ -4,9 +4,10 @@ from ._validation import DivergenceError
 from .classifiers import LinearSVC, LogisticRegression, Perceptron
 from .history import History
 from .linear import LinearRegression
+from .lr_find import LRFindResult, lr_find
 from .mlp import MLPClassifier, MLPRegressor
 
 __all__ = [
     "DivergenceError", "History", "LinearRegression", "LinearSVC", "LogisticRegression",
-    "Perceptron", "MLPClassifier", "MLPRegressor",
+    "Perceptron", "MLPClassifier", "MLPRegressor", "LRFindResult", "lr_find",
 ]

@@ -236,6 +236,28 @@ class GradientDescentEstimator(BaseEstimator):
     def _fitted_check(self):
         check_is_fitted(self, "_params")
 
+    # ----- model files --------------------------------------------------------------------
+    def save(self, path):
+        """Write the fitted model to one file; ``descent.load(path)`` reads it back.
+
+        The file holds the parameters, fitted attributes, ``history_`` and the training
+        state (see ``descent.model_io`` for the format); it is replaced atomically.
+
+        Args:
+            path: the file to write; any name, ``.descent`` is suggested.
+
+        Returns:
+            The path written, as a ``pathlib.Path``.
+
+        Raises:
+            NotFittedError: before ``fit``.
+            descent.model_io.ModelFileError: a parameter is code (a callable schedule,
+                callbacks ...); the message names it and how to save anyway.
+        """
+        from ..model_io import save  # here, not at the top: model_io imports the models
+
+        return save(self, path)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
