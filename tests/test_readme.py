@@ -16,7 +16,9 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     assert namespace["J"].item() == 33.0
     assert namespace["many"].status == "converged" and abs(float(namespace["many"].x) - 3) < 1e-3
     assert namespace["bad"].status == "diverged"
-    assert (tmp_path / "loss.png").stat().st_size > 0
+    for picture in ("loss.png", "boundary.png", "network.png", "graph.png", "descent.gif"):
+        assert (tmp_path / picture).stat().st_size > 0
+    assert type(namespace["again"]) is type(namespace["clf"])
 
 
 def test_readme_gives_the_two_commands():
