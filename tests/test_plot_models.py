@@ -350,6 +350,14 @@ def test_animate_contour_and_short_paths(tmp_path):
     out = plot.animate_descent(bowl, r, str(tmp_path / "bowl.gif"), kind="contour")
     with Image.open(out) as gif:
         assert gif.n_frames == len(r.path) == 5  # short paths keep every step
+    out = plot.animate_descent(bowl, r, tmp_path / "mountain.gif", kind="surface")
+    with Image.open(out) as gif:
+        assert gif.n_frames == 5
+        frames = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            frames.append(np.asarray(gif.convert("RGB"), dtype=int))
+    assert np.abs(frames[0] - frames[-1]).sum() > 0  # the point moved between frames
 
 
 def test_animate_rejects_bad_input_and_never_leaves_half_a_file(tmp_path, monkeypatch):

@@ -62,6 +62,25 @@ def _scene_contour(f, result: MinimizeResult, bounds):
     return fig, ax, show
 
 
+def _scene_surface(f, result: MinimizeResult, bounds):
+    path = np.asarray(result.path, dtype=float)
+    losses = np.asarray(result.losses, dtype=float)
+    X, Y = _grid(result, bounds, n=40)
+    fig, (ax,) = new_figure(1, size=(6.0, 4.8), subplot_kw={"projection": "3d"})
+    ax.plot_surface(X, Y, _values(f, X, Y), cmap="viridis", alpha=0.55, linewidth=0)
+    trail, = ax.plot([], [], [], "o-", color="tab:red", markersize=3, linewidth=1)
+    point, = ax.plot([], [], [], "o", color="tab:red", markersize=9, markeredgecolor="black")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_zlabel("f")
+
+    def show(i: int) -> None:
+        trail.set_data_3d(path[: i + 1, 0], path[: i + 1, 1], losses[: i + 1])
+        point.set_data_3d(path[i: i + 1, 0], path[i: i + 1, 1], losses[i: i + 1])
+
+    return fig, ax, show
+
+
 def animate_descent(f, result: MinimizeResult, path, *, kind: str = "1d", bounds=None,
                     fps: float = 4, max_frames: int = 60) -> pathlib.Path:
     """Save a GIF of ``descent.minimize``'s path, the point moving step by step.
@@ -70,8 +89,9 @@ def animate_descent(f, result: MinimizeResult, path, *, kind: str = "1d", bounds
         f: the function that was minimised.
         result: what ``descent.minimize`` returned.
         path: where to write the GIF (its folder must exist).
-        kind: "1d" (the curve, a moving point and its trail) or "contour" (a function
-            of two variables: contour lines and the path so far).
+        kind: "1d" (the curve, a moving point and its trail), "contour" (a function
+            of two variables: contour lines and the path so far) or "surface" (the same
+            walk down the 3-D surface).
         bounds: the range to draw, as for ``plot_path_1d`` / ``plot_contour_path``.
         fps: frames per second.
         max_frames: long paths are subsampled evenly to at most this many frames.
@@ -88,16 +108,16 @@ def animate_descent(f, result: MinimizeResult, path, *, kind: str = "1d", bounds
         ...     out.stat().st_size > 0
         True
     """
-    scenes = {"1d": _scene_1d, "contour": _scene_contour}
+    scenes = {"1d": _scene_1d, "contour": _scene_contour, "surface": _scene_surface}
     if kind not in scenes:
-        raise ValueError(f"kind must be '1d' or 'contour', got {kind!r}")
+        raise ValueError(f"kind must be '1d', 'contour' or 'surface', got {kind!r}")
     if not (isinstance(max_frames, int | np.integer) and max_frames >= 2):
         raise ValueError(f"max_frames must be an integer of at least 2, got {max_frames!r}")
     if not (fps > 0 and np.isfinite(fps)):
         raise ValueError(f"fps must be a positive number, got {fps!r}")
     points = np.asarray(result.path, dtype=float)
-    if kind == "contour" and (points.ndim != 2 or points.shape[1] != 2):
-        raise ValueError(f"kind='contour' needs a path of 2-D points, got shape {points.shape}")
+    if kind != "1d" and (points.ndim != 2 or points.shape[1] != 2):
+        raise ValueError(f"kind={kind!r} needs a path of 2-D points, got shape {points.shape}")
     if kind == "1d" and points.reshape(len(points), -1).shape[1] != 1:
         raise ValueError(
             f"kind='1d' needs a path of single numbers, got shape {points.shape}; "
