@@ -36,11 +36,23 @@ def store_init_args(estimator, arguments: dict) -> None:
             setattr(estimator, name, value)
 
 
+#: Rows per block when scanning X for its scale: a few MB of temporaries, never a copy of X.
+SCALE_BLOCK_ROWS = 8192
+
+
 def _weighted_mean_scale(A: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted column means and standard deviations (1 where a column is constant)."""
+    """Weighted column means and standard deviations (1 where a column is constant).
+
+    The variance is summed a block of rows at a time: ``(A - mean) ** 2`` over the whole
+    array would be a hidden copy of X, doubling a large fit's peak memory.
+    """
     w = sw / sw.sum()
     mean = w @ A
-    var = w @ (A - mean) ** 2
+    var = np.zeros_like(mean, dtype=np.float64)
+    for start in range(0, A.shape[0], SCALE_BLOCK_ROWS):
+        block = A[start:start + SCALE_BLOCK_ROWS] - mean
+        np.square(block, out=block)
+        var += w[start:start + SCALE_BLOCK_ROWS] @ block
     scale = np.sqrt(var)
     scale[~(scale > 1e-12 * (1 + np.abs(mean)))] = 1.0
     return mean.astype(A.dtype), scale.astype(A.dtype)
