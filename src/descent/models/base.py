@@ -36,24 +36,33 @@ def store_init_args(estimator, arguments: dict) -> None:
             setattr(estimator, name, value)
 
 
-#: Rows per block when scanning X for its scale: a few MB of temporaries, never a copy of X.
-SCALE_BLOCK_ROWS = 8192
+#: Rows per block when scanning X for its scale: small enough to stay in cache (~400 kB at
+#: 100 features, measured fastest here), and never a copy of X.
+SCALE_BLOCK_ROWS = 512
 
 
 def _weighted_mean_scale(A: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted column means and standard deviations (1 where a column is constant).
 
-    The variance is summed a block of rows at a time: ``(A - mean) ** 2`` over the whole
-    array would be a hidden copy of X, doubling a large fit's peak memory.
+    One pass over A, a block of rows at a time into one reused buffer: ``(A - mean) ** 2``
+    over the whole array would be a hidden copy of X, doubling a large fit's peak memory.
+    The sums are taken about the first row (the "shifted data" formula), so a column whose
+    mean is large against its spread loses no precision.
     """
-    w = sw / sw.sum()
-    mean = w @ A
-    var = np.zeros_like(mean, dtype=np.float64)
+    w = (sw / sw.sum()).astype(np.float64)
+    shift = A[0].astype(np.float64)
+    first = np.zeros(A.shape[1])
+    second = np.zeros(A.shape[1])
+    buffer = np.empty((min(SCALE_BLOCK_ROWS, A.shape[0]), A.shape[1]))
     for start in range(0, A.shape[0], SCALE_BLOCK_ROWS):
-        block = A[start:start + SCALE_BLOCK_ROWS] - mean
+        rows = A[start:start + SCALE_BLOCK_ROWS]
+        block, weights = buffer[: len(rows)], w[start:start + SCALE_BLOCK_ROWS]
+        np.subtract(rows, shift, out=block)
+        first += weights @ block
         np.square(block, out=block)
-        var += w[start:start + SCALE_BLOCK_ROWS] @ block
-    scale = np.sqrt(var)
+        second += weights @ block
+    mean = shift + first
+    scale = np.sqrt(np.maximum(second - first**2, 0.0))
     scale[~(scale > 1e-12 * (1 + np.abs(mean)))] = 1.0
     return mean.astype(A.dtype), scale.astype(A.dtype)
 
@@ -146,13 +155,25 @@ class GradientDescentEstimator(BaseEstimator):
         self.n_iter_ = 0
 
     def _learning_rate_at(self):
-        schedule = self.schedule
+        schedule = self._schedule_name()
         if callable(schedule):
             return schedule
         kwargs = {}
         if schedule == "cosine":
             kwargs["total_steps"] = max(self.epochs * self._steps_per_epoch, 1)
-        return optim.get_schedule(schedule or "constant", self.learning_rate, **kwargs)
+        return optim.get_schedule(schedule, self.learning_rate, **kwargs)
+
+    def _schedule_name(self):
+        """The schedule in force: the user's, or for ``schedule=None`` the default one.
+
+        Adam and RMSprop take steps of about ``learning_rate`` whatever the gradient's size,
+        so at a constant rate they never settle at the optimum; by default their rate
+        decays as ``learning_rate / (step + 1) ** 0.25``. The textbook optimizers take
+        steps that shrink with the gradient and keep a constant rate.
+        """
+        if self.schedule is not None:
+            return self.schedule
+        return "inverse_scaling" if self.optimizer.lower() in ("adam", "rmsprop") else "constant"
 
     def _run(self, X, Y, sw, *, epochs: int, allow_validation: bool):
         Y = self._scale_targets(Y).astype(X.dtype, copy=False)

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import validate_data
 
+from ..kernels.rates import Rates, schedule_rates
 from ..losses import Loss, get_loss, mean_loss_and_gradient
 from ..penalties import penalty_gradient, penalty_value
 from .base import GradientDescentEstimator, store_init_args
@@ -35,6 +36,10 @@ class LinearObjective:
     x_scale: np.ndarray | None
     fit_intercept: bool
     penalized: tuple[bool, ...] = (True, False)
+    # The named optimizer and the schedule as arrays, from the estimator, so that the
+    # compiled loops (descent.kernels) can take the same steps; None keeps NumPy.
+    optimizer: str | None = None
+    rates: Rates | None = None
 
     def raw(self, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.x_scale is None:
@@ -49,10 +54,15 @@ class LinearObjective:
         return S
 
     def loss_and_grads(self, params, X, Y, sw):
-        W = params[0]
         value, dS = mean_loss_and_gradient(self.point_loss, self.scores(params, X), Y, sw)
-        gW = X.T @ dS
-        gb = dS.sum(axis=0)
+        return self.finish(params[0], value, X.T @ dS, dS.sum(axis=0))
+
+    def finish(self, W, value, gW, gb):
+        """From the mean loss and its raw-unit gradient to the objective's value and [gW, gb].
+
+        The data's part ends here (NumPy above, or a compiled pass): what is left maps the
+        gradient into standardized units and adds the penalty. ``gW`` is changed in place.
+        """
         if self.x_scale is not None:
             gW -= np.outer(self.x_mean, gb)
             gW /= self.x_scale[:, None]
@@ -67,6 +77,14 @@ class LinearObjective:
     def loss(self, params, X, Y, sw):
         value, _ = mean_loss_and_gradient(self.point_loss, self.scores(params, X), Y, sw)
         return value + penalty_value(params[0], self.penalty, self.alpha, self.l1_ratio)
+
+    def compiled(self, params, X, Y, sw, batch_size, opt_state):
+        """A runner of the compiled loops for this fit, or None where NumPy must run it."""
+        if self.optimizer is None or Y.shape[1] != 1:
+            return None
+        from ..kernels.runner import LinearRunner
+
+        return LinearRunner.create(self, params, X, Y, sw, batch_size, opt_state)
 
 
 class _LinearModel(GradientDescentEstimator):
@@ -93,9 +111,12 @@ class _LinearModel(GradientDescentEstimator):
 
     def _objective(self, n_samples: int) -> LinearObjective:
         penalty, alpha, l1_ratio = self._penalty_args(n_samples)
+        total_steps = max(self.epochs * self._steps_per_epoch, 1)  # as _learning_rate_at
         return LinearObjective(
             point_loss=self._loss(), penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
             x_mean=self._x_mean, x_scale=self._x_scale, fit_intercept=self.fit_intercept,
+            optimizer=self.optimizer, rates=schedule_rates(
+                self.schedule, self.learning_rate, self._learning_rate_at(), total_steps),
         )
 
     def _raw_params(self, params) -> tuple[np.ndarray, np.ndarray]:
@@ -135,8 +156,10 @@ _COMMON_DOC = """
         batch_size: None for full batch, an int for mini-batches, 1 for stochastic descent.
         shuffle: reshuffle the rows before each epoch of mini-batches.
         optimizer: "gd" (the seeds' step), "momentum", "nesterov", "adagrad", "rmsprop", "adam".
-        schedule: None/"constant", "step", "exponential", "inverse_scaling", "cosine" or a
-            callable step -> learning rate.
+        schedule: "constant", "step", "exponential", "inverse_scaling", "cosine", a
+            callable step -> learning rate, or None (the default): "inverse_scaling"
+            (learning_rate / (step + 1) ** 0.25) for "adam" and "rmsprop", whose steps keep
+            their size near the optimum, and "constant" for the textbook optimizers.
 """
 _PENALTY_DOC = """        penalty, alpha, l1_ratio: the objective adds alpha * R(w) with
             R = 1/2 ||w||^2 ("l2"), ||w||_1 ("l1") or

@@ -2,40 +2,28 @@
 
 Seed 000 works out the backward pass for one hidden sigmoid layer and one point;
 this module does it for any number of layers and a whole batch at once. The
-backward pass is written by hand (fused) for speed; ``backprop="engine"`` runs the
-same network through the computation-graph engine instead, and the tests hold the
-two equal.
+backward pass is written by hand (fused, in ``backprop``) for speed, and whole epochs
+run with Adam fused in place (``network_epoch``); ``backprop="engine"`` runs the same
+network through the computation-graph engine instead, and the tests hold them equal.
 """
 
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import validate_data
 
 from .. import autodiff as ad
-from .. import numerics
 from ..losses import Loss, get_loss, mean_loss_and_gradient
-from ..penalties import engine_penalty, penalty_gradient, penalty_value
+from ..penalties import engine_penalty, penalty_value
+from .backprop import ACTIVATIONS, Workspace
 from .base import GradientDescentEstimator, store_init_args
 from .linear import _COMMON_DOC
+from .network_epoch import EpochRunner
 from .outputs import LabelOutputs, LogisticOutputs
-
-
-def _identity(z):
-    return z
-
-
-# Each activation: (forward on arrays, derivative from (z, a), the engine's version).
-ACTIVATIONS = {
-    "sigmoid": (numerics.sigmoid, lambda z, a: a * (1 - a), ad.sigmoid),
-    "tanh": (np.tanh, lambda z, a: 1 - a * a, ad.tanh),
-    "relu": (lambda z: np.maximum(z, 0), lambda z, a: (z > 0).astype(z.dtype), ad.relu),
-    "identity": (_identity, lambda z, a: np.ones_like(z), _identity),
-}
 
 
 @dataclass
@@ -44,6 +32,8 @@ class NetworkObjective:
 
     params = [W1, b1, ..., WL, bL]; the first layer sees standardized features through
     the same folded affine change as the linear models (X itself is never rescaled).
+    With ``optimizer`` (the estimator's) and ``learning_rate`` (its schedule) set, the
+    training loop runs whole epochs through ``compiled`` (see ``network_epoch``).
     """
 
     point_loss: Loss
@@ -55,73 +45,53 @@ class NetworkObjective:
     x_scale: np.ndarray | None
     n_layers: int
     backprop: str = "fused"
+    optimizer: object = None
+    learning_rate: object = None
+    _workspace: Workspace | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def penalized(self) -> tuple[bool, ...]:
         """Weights are penalized, biases are not."""
         return tuple(i % 2 == 0 for i in range(2 * self.n_layers))
 
-    def _first_layer(self, W, b):
-        if self.x_scale is None:
-            return W, b
-        Wr = W / self.x_scale[:, None]
-        return Wr, b - self.x_mean @ Wr
-
-    def forward(self, params, X):
-        """Scores, plus every layer's pre-activation z and activation a (for backprop)."""
-        act = ACTIVATIONS[self.activation][0]
+    def scores(self, params, X):
+        act = ACTIVATIONS[self.activation].forward
         n_layers = len(params) // 2
-        zs, acts = [], [X]
         a = X
         for layer in range(n_layers):
             W, b = params[2 * layer], params[2 * layer + 1]
-            if layer == 0:
-                W, b = self._first_layer(W, b)
-            z = a @ W
-            z += b
-            zs.append(z)
-            a = act(z) if layer < n_layers - 1 else z
-            acts.append(a)
-        return a, zs, acts
+            if layer == 0 and self.x_scale is not None:
+                W = W / self.x_scale[:, None]
+                b = b - self.x_mean @ W
+            a = a @ W + b
+            if layer < n_layers - 1:
+                a = act(a)
+        return a
 
-    def scores(self, params, X):
-        return self.forward(params, X)[0]
+    def _penalty_value(self, params):
+        return sum(penalty_value(W, self.penalty, self.alpha, self.l1_ratio) for W in params[0::2])
 
-    def _penalty(self, params):
-        weights = params[0::2]
-        value = sum(penalty_value(W, self.penalty, self.alpha, self.l1_ratio) for W in weights)
-        grads = [penalty_gradient(W, self.penalty, self.alpha, self.l1_ratio) for W in weights]
-        return value, grads
+    def workspace(self, shapes, rows: int, dtype) -> Workspace:
+        """Buffers for the backward pass on up to ``rows`` rows, kept while they fit."""
+        if self._workspace is None or not self._workspace.fits(shapes, rows, dtype):
+            self._workspace = Workspace(self, shapes, rows, dtype)
+        return self._workspace
 
     def loss_and_grads(self, params, X, Y, sw):
         if self.backprop == "engine":
             return self._engine_loss_and_grads(params, X, Y, sw)
-        derivative = ACTIVATIONS[self.activation][1]
-        S, zs, acts = self.forward(params, X)
-        value, dz = mean_loss_and_gradient(self.point_loss, S, Y, sw)
-        n_layers = len(params) // 2
-        grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
-        for layer in range(n_layers - 1, -1, -1):
-            gW = acts[layer].T @ dz
-            gb = dz.sum(axis=0)
-            if layer > 0:
-                # Chain rule into the layer below: through W, then the activation.
-                dz = (dz @ params[2 * layer].T) * derivative(zs[layer - 1], acts[layer])
-            elif self.x_scale is not None:
-                gW -= np.outer(self.x_mean, gb)
-                gW /= self.x_scale[:, None]
-            grads[2 * layer], grads[2 * layer + 1] = gW, gb
-        if self.penalty is not None:
-            extra, pgs = self._penalty(params)
-            value += extra
-            for layer, pg in enumerate(pgs):
-                if pg is not None:
-                    grads[2 * layer] += pg
-        return value, grads
+        dtype = np.result_type(X, *params)
+        ws = self.workspace([p.shape for p in params], X.shape[0], dtype)
+        value = ws.loss_and_grads(params, X, Y, sw)
+        return value, [g.copy() for g in ws.grads]
+
+    def compiled(self, params, X, Y, sw, batch_size, opt_state):
+        """Whole epochs for the training loop, or None where its own steps must run."""
+        return EpochRunner.create(self, params, X, Y, sw, batch_size, opt_state)
 
     def _engine_loss_and_grads(self, params, X, Y, sw):
         tensors = [ad.Tensor(p) for p in params]
-        act = ACTIVATIONS[self.activation][2]
+        act = ACTIVATIONS[self.activation].engine
         a = X
         n_layers = len(params) // 2
         for layer in range(n_layers):
@@ -142,7 +112,7 @@ class NetworkObjective:
 
     def loss(self, params, X, Y, sw):
         value, _ = mean_loss_and_gradient(self.point_loss, self.scores(params, X), Y, sw)
-        return value + (self._penalty(params)[0] if self.penalty is not None else 0.0)
+        return value + (self._penalty_value(params) if self.penalty is not None else 0.0)
 
 
 class _Network(GradientDescentEstimator):
@@ -187,6 +157,7 @@ class _Network(GradientDescentEstimator):
             point_loss=self._loss(), activation=self.activation, penalty=self.penalty,
             alpha=self.alpha, l1_ratio=self.l1_ratio, x_mean=self._x_mean,
             x_scale=self._x_scale, n_layers=len(self._sizes()) + 1, backprop=self.backprop,
+            optimizer=self.optimizer, learning_rate=self._learning_rate_at(),
         )
 
     def _user_params(self, params):
@@ -207,7 +178,7 @@ class _Network(GradientDescentEstimator):
     def _decision(self, X) -> np.ndarray:
         self._fitted_check()
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        act = ACTIVATIONS[self.activation][0]
+        act = ACTIVATIONS[self.activation].forward
         a = X
         for layer, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
             a = a @ W + b

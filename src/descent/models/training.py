@@ -74,6 +74,68 @@ def _norm(grads: list[np.ndarray]) -> float:
     return math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
 
 
+@dataclass
+class _Epoch:
+    """One epoch's outcome, whichever loop ran it."""
+
+    params: list[np.ndarray]
+    opt_state: object
+    steps: int
+    total: float  # sum over batches of batch loss x batch weight
+    grads: list[np.ndarray]  # the last batch's gradient
+    first_loss: float | None
+    diverged: float | None = None  # the batch loss that stopped the epoch
+
+
+def _batch_epoch(loss_and_grads, objective, params, opt_state, optimizer, n, batch_size,
+                 order, first_loss, record_path) -> _Epoch:
+    """One epoch, a step per batch, in Python: the reference every other path must match.
+
+    ``loss_and_grads(params, index)`` gives the batch's objective, gradients and weight.
+    """
+    total, grads, steps = 0.0, [], 0
+    for index in _batches(n, batch_size, order):
+        value, grads, weight = loss_and_grads(params, index)
+        if first_loss is None:
+            first_loss = value
+        if has_diverged(value, first_loss):
+            return _Epoch(params, opt_state, steps, total, grads, first_loss, diverged=value)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        new = [p + u for p, u in zip(params, updates, strict=True)]
+        if objective.penalty in ("l1", "elasticnet"):
+            for i, penalized in enumerate(objective.penalized):
+                if penalized:
+                    clip_l1_crossings(params[i], new[i], objective.penalty)
+        params = new
+        steps += 1
+        total += value * weight
+        if record_path is not None:
+            record_path(params)
+    return _Epoch(params, opt_state, steps, total, grads, first_loss)
+
+
+def _numpy_batches(objective, X, Y, sw, batch_size):
+    """``loss_and_grads(params, index)`` on rows gathered into reused buffers."""
+    arrays = [X, Y] if sw is None else [X, Y, sw]
+    gather = _Gather(arrays, X.shape[0] if batch_size is None else min(batch_size, X.shape[0]))
+
+    def loss_and_grads(params, index):
+        batch = gather(index)
+        swb = batch[2] if sw is not None else None
+        value, grads = objective.loss_and_grads(params, batch[0], batch[1], swb)
+        return value, grads, (len(batch[0]) if swb is None else float(swb.sum()))
+
+    return loss_and_grads
+
+
+def _compiled_runner(objective, params, X, Y, sw, batch_size, opt_state):
+    """The compiled loops for this fit (descent.kernels), or None to run NumPy."""
+    compiled = getattr(objective, "compiled", None)
+    if compiled is None:
+        return None
+    return compiled(params, X, Y, sw, batch_size, opt_state)
+
+
 def train(
     objective: Objective,
     params: list[np.ndarray],
@@ -105,11 +167,19 @@ def train(
     with validation the best parameters seen are returned. Raises ``DivergenceError``
     (with ``.params``, the last finite parameters) when a batch loss is non-finite or
     explodes.
+
+    When the objective offers compiled loops (``objective.compiled``, see
+    descent.kernels) they read the data instead of NumPy: a whole epoch at a time for
+    small batches, or one parallel pass a step for large ones. Everything per epoch
+    below (history, callbacks, early stopping, divergence) is shared by both.
     """
     n = X.shape[0]
     started = time.perf_counter() if started is None else started
-    arrays = [X, Y] if sw is None else [X, Y, sw]
-    gather = _Gather(arrays, n if batch_size is None else min(batch_size, n))
+    runner = _compiled_runner(objective, params, X, Y, sw, batch_size, opt_state)
+    if runner is None:
+        loss_and_grads = _numpy_batches(objective, X, Y, sw, batch_size)
+    else:
+        loss_and_grads = runner.loss_and_grads
     steps = step_offset
     best, best_params, stale = math.inf, None, 0
     first_loss = None
@@ -119,37 +189,24 @@ def train(
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n) if shuffle and (batch_size is not None and batch_size < n) \
             else None
-        total, grads = 0.0, []
-        for index in _batches(n, batch_size, order):
-            batch = gather(index)
-            Xb, Yb = batch[0], batch[1]
-            swb = batch[2] if sw is not None else None
-            value, grads = objective.loss_and_grads(params, Xb, Yb, swb)
-            if first_loss is None:
-                first_loss = value
-            if has_diverged(value, first_loss):
-                err = DivergenceError(
-                    f"training diverged at epoch {epoch_offset + epoch}: the loss went from "
-                    f"{first_loss:.4g} to {value:.4g} with learning_rate="
-                    f"{learning_rate_at(0):g}; try a smaller one, e.g. "
-                    f"{smaller_rate(learning_rate_at(0))}"
-                )
-                err.params = params
-                raise err
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            new = [p + u for p, u in zip(params, updates, strict=True)]
-            if objective.penalty in ("l1", "elasticnet"):
-                for i, penalized in enumerate(objective.penalized):
-                    if penalized:
-                        clip_l1_crossings(params[i], new[i], objective.penalty)
-            params = new
-            steps += 1
-            weight = len(Xb) if swb is None else float(swb.sum())
-            total += value * weight
-            if record_path is not None:
-                record_path(params)
-        grad_norm = _norm(grads)  # the epoch's last batch: one norm per epoch, not per step
-        epoch_loss = total / (n if sw is None else float(sw.sum()))
+        if runner is not None and runner.whole_epoch:
+            done = runner.epoch(params, opt_state, order, first_loss, record_path)
+        else:
+            done = _batch_epoch(loss_and_grads, objective, params, opt_state, optimizer, n,
+                                batch_size, order, first_loss, record_path)
+        params, opt_state, first_loss = done.params, done.opt_state, done.first_loss
+        if done.diverged is not None:
+            err = DivergenceError(
+                f"training diverged at epoch {epoch_offset + epoch}: the loss went from "
+                f"{first_loss:.4g} to {done.diverged:.4g} with learning_rate="
+                f"{learning_rate_at(0):g}; try a smaller one, e.g. "
+                f"{smaller_rate(learning_rate_at(0))}"
+            )
+            err.params = params
+            raise err
+        steps += done.steps
+        grad_norm = _norm(done.grads)  # the epoch's last batch: one norm per epoch, not per step
+        epoch_loss = done.total / (n if sw is None else float(sw.sum()))
         val_loss = None
         if validation is not None:
             val_loss = objective.loss(params, *validation)

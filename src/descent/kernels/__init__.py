@@ -1,0 +1,91 @@
+"""Compiled kernels for the hot loops, used by default wherever they apply.
+
+The estimators ask ``load()`` for the compiled module at fit time, never at import, so
+``import descent`` does not import Numba. ``load()`` returns None, and the NumPy path
+(the reference) runs instead, when:
+
+- the environment sets ``DESCENT_JIT=0`` (read at every fit, so it can be flipped);
+- Numba is not installed, fails to import, or cannot compile the kernels here.
+
+Both paths give the same parameters to rounding (tested to 1e-10 in float64). The
+modules: ``_jit`` (Numba's settings and cache folder), ``pointwise`` (the losses one
+point at a time), ``passes`` (one pass over rows: losses and gradient), ``linear`` (the
+loops the training loop calls: a whole epoch, a chunked pass), ``runner`` (the Python
+side that hands the training loop's state to the loops and back), ``rates``
+(learning-rate schedules as arrays).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+logger = logging.getLogger("descent")
+
+SWITCH = "DESCENT_JIT"
+_OFF = ("0", "false", "no", "off")
+_loaded: dict[str, object] = {}
+
+
+def enabled() -> bool:
+    """False when the environment variable ``DESCENT_JIT`` turns the kernels off."""
+    return os.environ.get(SWITCH, "1").strip().lower() not in _OFF
+
+
+def load():
+    """The compiled linear kernels (``descent.kernels.linear``), or None where they cannot run.
+
+    The first call imports Numba; a failure is logged once and the NumPy path takes over
+    for good. ``ready(dtype)`` then compiles (or loads from the disk cache) the loops.
+    """
+    if not enabled():
+        return None
+    if "module" not in _loaded:
+        try:
+            from . import linear
+        except Exception as err:  # Numba missing or broken: the NumPy path serves
+            _loaded["module"] = None
+            _loaded["reason"] = f"{type(err).__name__}: {err}"
+            logger.info("descent: compiled kernels unavailable (%s); using NumPy",
+                        _loaded["reason"])
+        else:
+            _loaded["module"] = linear
+    return _loaded["module"]
+
+
+def ready(dtype):
+    """``load()``, once the loops for ``dtype`` have compiled; None if they cannot.
+
+    Compiling happens here, on a tiny problem, before any training state is touched, so
+    a compiler failure costs nothing but the fall back to NumPy.
+    """
+    module = load()
+    if module is None:
+        return None
+    key = f"ready-{dtype}"
+    if key not in _loaded:
+        try:
+            module.probe(dtype)
+        except Exception as err:  # a compiler failure: NumPy for this dtype from now on
+            _loaded[key] = False
+            logger.warning("descent: compiled kernels failed to compile for %s (%s: %s); "
+                           "using NumPy", dtype, type(err).__name__, err)
+        else:
+            _loaded[key] = True
+    return module if _loaded[key] else None
+
+
+def describe() -> str:
+    """One line: whether the kernels run here, and where Numba caches them."""
+    if not enabled():
+        return f"compiled kernels off ({SWITCH}=0)"
+    module = load()
+    if module is None:
+        return f"compiled kernels unavailable: {_loaded.get('reason')}"
+    import numba
+
+    from . import _jit
+
+    where = _jit.CACHE_FOLDER if _jit.CACHE else "not cached"
+    return (f"compiled kernels on (Numba {numba.__version__}, {numba.get_num_threads()} "
+            f"threads, cache: {where})")
