@@ -258,7 +258,7 @@ def stochastic(quick: bool) -> Table:
             f"a step is a dot product and an update of {p} coefficients, and each step waits "
             f"for the one before. descent's compiled step (loss, its value for the divergence "
             f"check, penalty, update, the next rows prefetched) takes "
-            f"{1e9 / min(our_rates):.0f}-{1e9 / max(our_rates):.0f} ns a sample here, checks "
+            f"{1e9 / max(our_rates):.0f}-{1e9 / min(our_rates):.0f} ns a sample here, checks "
             f"and shuffling included; scikit-learn's fastest loss takes {1e9 / fastest:.0f} "
             f"ns, so 3x would need {1e9 / fastest / 3:.0f} ns: about what two bare compiled "
             "loops (dot, then update, nothing else) take on rows in random order.")

@@ -24,7 +24,7 @@ from .passes import (
     _row_loss,
     _weight_total,
     chunks_pass,
-    rows_pass_inline,
+    rows_pass,
     scratch,
     weight_total,
 )
@@ -55,41 +55,58 @@ def _penalize(W, g, l1, l2, l1_on):
     return value
 
 
+# Each optimizer's direction for coordinate j, updating its state in place: the formulas
+# of descent.optim.transforms (the step is -learning rate x direction). ``hyper`` holds
+# (b1 or decay, b2, eps, Adam's 1 / (1 - b1^t), Adam's 1 / sqrt(1 - b2^t)).
 @jit_inline
-def _direction(code, state, j, grad, decay, b2, eps, correction1, root_correction2):
-    """The named optimizer's step direction for coordinate j, updating its state
-    (the formulas of descent.optim.transforms; the learning rate comes after)."""
-    if code == 0:
-        return grad
-    if code == 1 or code == 2:  # momentum, nesterov
-        velocity = decay * state[0, j] + grad
-        state[0, j] = velocity
-        return velocity if code == 1 else grad + decay * velocity
-    if code == 3:  # adagrad
-        sq = state[0, j] + grad * grad
-        state[0, j] = sq
-        return grad / (math.sqrt(sq) + eps)
-    if code == 4:  # rmsprop
-        sq = decay * state[0, j] + (1.0 - decay) * (grad * grad)
-        state[0, j] = sq
-        return grad / (math.sqrt(sq) + eps)
-    mean = decay * state[0, j] + (1.0 - decay) * grad  # adam
-    sq = b2 * state[1, j] + (1.0 - b2) * (grad * grad)
+def _gd(state, j, grad, hyper):
+    return grad
+
+
+@jit_inline
+def _momentum(state, j, grad, hyper):
+    velocity = hyper[0] * state[0, j] + grad
+    state[0, j] = velocity
+    return velocity
+
+
+@jit_inline
+def _nesterov(state, j, grad, hyper):
+    velocity = hyper[0] * state[0, j] + grad
+    state[0, j] = velocity
+    return grad + hyper[0] * velocity
+
+
+@jit_inline
+def _adagrad(state, j, grad, hyper):
+    sq = state[0, j] + grad * grad
+    state[0, j] = sq
+    return grad / (math.sqrt(sq) + hyper[2])
+
+
+@jit_inline
+def _rmsprop(state, j, grad, hyper):
+    sq = hyper[0] * state[0, j] + (1.0 - hyper[0]) * (grad * grad)
+    state[0, j] = sq
+    return grad / (math.sqrt(sq) + hyper[2])
+
+
+@jit_inline
+def _adam(state, j, grad, hyper):
+    mean = hyper[0] * state[0, j] + (1.0 - hyper[0]) * grad
+    sq = hyper[1] * state[1, j] + (1.0 - hyper[1]) * (grad * grad)
     state[0, j] = mean
     state[1, j] = sq
-    return (mean * correction1) / (math.sqrt(sq) * root_correction2 + eps)
+    return (mean * hyper[3]) / (math.sqrt(sq) * hyper[4] + hyper[2])
 
 
 @jit_inline
-def _step_of(code, W, b, g, gb, state, hyper, rate):
-    """Optimizer ``code``'s step on [W, b] (a constant where this is called, so each
-    optimizer gets a loop of its own, which the compiler vectorises)."""
+def _step_of(direction, W, b, g, gb, state, hyper, rate):
+    """One optimizer's step on [W, b]: a loop of its own, which the compiler vectorises."""
     p = W.shape[0]
-    decay, b2, eps, c1, c2 = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
     for j in range(p):
-        old = float(W[j])
-        W[j] = old + _direction(code, state, j, float(g[j]), decay, b2, eps, c1, c2) * -rate
-    b[0] = b[0] + _direction(code, state, p, gb, decay, b2, eps, c1, c2) * -rate
+        W[j] = float(W[j]) + direction(state, j, float(g[j]), hyper) * -rate
+    b[0] = b[0] + direction(state, p, gb, hyper) * -rate
 
 
 @jit_inline
@@ -101,17 +118,17 @@ def _step(optimizer, W, b, g, gb, state, hyper, rate, clip, before):
         for j in range(W.shape[0]):
             before[j] = W[j]
     if optimizer == 0:
-        _step_of(0, W, b, g, gb, state, hyper, rate)
+        _step_of(_gd, W, b, g, gb, state, hyper, rate)
     elif optimizer == 1:
-        _step_of(1, W, b, g, gb, state, hyper, rate)
+        _step_of(_momentum, W, b, g, gb, state, hyper, rate)
     elif optimizer == 2:
-        _step_of(2, W, b, g, gb, state, hyper, rate)
+        _step_of(_nesterov, W, b, g, gb, state, hyper, rate)
     elif optimizer == 3:
-        _step_of(3, W, b, g, gb, state, hyper, rate)
+        _step_of(_adagrad, W, b, g, gb, state, hyper, rate)
     elif optimizer == 4:
-        _step_of(4, W, b, g, gb, state, hyper, rate)
+        _step_of(_rmsprop, W, b, g, gb, state, hyper, rate)
     else:
-        _step_of(5, W, b, g, gb, state, hyper, rate)
+        _step_of(_adam, W, b, g, gb, state, hyper, rate)
     if clip:
         for j in range(W.shape[0]):
             if before[j] * W[j] < 0:
@@ -119,20 +136,18 @@ def _step(optimizer, W, b, g, gb, state, hyper, rate, clip, before):
 
 
 @jit_inline
-def _row_step_of(code, W, b, X, r, slope, gb, l2, state, hyper, rate):
-    """Optimizer ``code``'s step for a one-row batch, its gradient slope x + l2 W formed
-    on the fly (never stored); returns l2 / 2 ||W||^2 at the new W, the next step's
-    penalty. One pass over W instead of three: a stochastic step is that short."""
+def _row_step_of(direction, W, b, X, r, slope, gb, l2, state, hyper, rate):
+    """One optimizer's step for a one-row batch, its gradient slope x + l2 W formed on the
+    fly (never stored); returns l2 / 2 ||W||^2 at the new W, the next step's penalty.
+    One pass over W instead of three: a stochastic step is that short."""
     p = W.shape[0]
-    decay, b2, eps, c1, c2 = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
     value = 0.0
     for j in range(p):
         old = float(W[j])
-        grad = slope * X[r, j] + l2 * old
-        new = old + _direction(code, state, j, grad, decay, b2, eps, c1, c2) * -rate
+        new = old + direction(state, j, slope * X[r, j] + l2 * old, hyper) * -rate
         W[j] = new
         value += new * new
-    b[0] = b[0] + _direction(code, state, p, gb, decay, b2, eps, c1, c2) * -rate
+    b[0] = b[0] + direction(state, p, gb, hyper) * -rate
     return 0.5 * l2 * value
 
 
@@ -194,10 +209,11 @@ def epoch(X, y, sw, order, batch, loss, W, b, x_mean, x_scale, fit_intercept, l1
                 return 1, step, total, first, value, count
             gb = slope if fit_intercept else 0.0
             l2_now = l2 if penalty else 0.0
+            rate = rates[step]
             if optimizer == 0:
-                pen = _row_step_of(0, W, b, X, r, slope, gb, l2_now, state, hyper, rates[step])
+                pen = _row_step_of(_gd, W, b, X, r, slope, gb, l2_now, state, hyper, rate)
             else:
-                pen = _row_step_of(1, W, b, X, r, slope, gb, l2_now, state, hyper, rates[step])
+                pen = _row_step_of(_momentum, W, b, X, r, slope, gb, l2_now, state, hyper, rate)
             known = True
             total += value * weight
             if path.shape[0] > 0:
@@ -214,7 +230,7 @@ def epoch(X, y, sw, order, batch, loss, W, b, x_mean, x_scale, fit_intercept, l1
         else:
             for j in range(p):
                 g[j] = 0.0
-            value, gb_raw = rows_pass_inline(X, y, sw, order, lo, hi, raw, br, loss, 1.0 / weight,
+            value, gb_raw = rows_pass(X, y, sw, order, lo, hi, raw, br, loss, 1.0 / weight,
                                              g, rows, work, slopes)
         if standard:  # the gradient in standardized units
             for j in range(p):

@@ -20,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit, jit_inline, prefetch
-from .pointwise import loss_and_slope
+from .pointwise import (
+    absolute_error,
+    hinge,
+    log_loss,
+    loss_and_slope,
+    perceptron,
+    squared_error,
+)
 
 
 @jit_inline
@@ -82,15 +89,15 @@ def _scores(X, w, b, rows, m, work):
 
 
 @jit_inline
-def _slopes_of(code, work, m, slopes):
-    """Losses and slopes of the block for one loss ``code`` (a constant where it is called,
-    so the compiler drops the other losses and vectorises the loop)."""
+def _slopes_of(point, work, m, slopes):
+    """Losses and slopes of the block for one loss function ``point`` (a loop per loss,
+    which the compiler vectorises)."""
     value = 0.0
     gb = 0.0
     for i in range(m):
         c = work[1, i]
-        point, slope = loss_and_slope(code, work[0, i], work[2, i])
-        value += c * point
+        loss, slope = point(work[0, i], work[2, i])
+        value += c * loss
         slope *= c
         gb += slope
         slopes[i] = slope
@@ -100,14 +107,14 @@ def _slopes_of(code, work, m, slopes):
 @jit_inline
 def _slopes(loss, work, m, slopes):
     if loss == 0:
-        return _slopes_of(0, work, m, slopes)
+        return _slopes_of(squared_error, work, m, slopes)
     if loss == 1:
-        return _slopes_of(1, work, m, slopes)
+        return _slopes_of(absolute_error, work, m, slopes)
     if loss == 2:
-        return _slopes_of(2, work, m, slopes)
+        return _slopes_of(perceptron, work, m, slopes)
     if loss == 3:
-        return _slopes_of(3, work, m, slopes)
-    return _slopes_of(4, work, m, slopes)
+        return _slopes_of(log_loss, work, m, slopes)
+    return _slopes_of(hinge, work, m, slopes)
 
 
 @jit_inline
@@ -157,7 +164,6 @@ def _rows_pass(X, y, sw, idx, lo, hi, w, b, loss, scale, g, rows, work, slopes):
 
 
 rows_pass = jit()(_rows_pass)
-rows_pass_inline = jit_inline(_rows_pass)
 
 
 def _weight_total(sw, idx, lo, hi):

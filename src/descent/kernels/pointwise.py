@@ -83,25 +83,55 @@ def log1p_unit(e):
 
 
 @_inline
-def loss_and_slope(loss, s, y):
-    """(L, dL/ds) of loss code ``loss`` at score ``s`` and target ``y`` (floats)."""
-    if loss == 3:
-        e = exp_nonpositive(-abs(s))
-        # sigmoid(s) = exp(min(s, 0)) / (1 + exp(-|s|)); softplus(s) = max(s, 0) + log1p(e)
-        slope = (1.0 if s >= 0 else e) / (1.0 + e) - y
-        return (s if s > 0 else 0.0) + log1p_unit(e) - y * s, slope
-    if loss == 0:
-        r = s - y
-        return 0.5 * r * r, r
-    if loss == 1:
-        r = s - y
-        sign = 1.0 if r > 0 else (-1.0 if r < 0 else r * 0.0)  # r * 0 keeps NaN
-        return abs(r), sign
-    if loss == 2:
-        slope = (1.0 if s >= 0 else 0.0) - y
-        return slope * s, slope
+def squared_error(s, y):
+    """(1/2 (s - y)^2, s - y)."""
+    r = s - y
+    return 0.5 * r * r, r
+
+
+@_inline
+def absolute_error(s, y):
+    """(|s - y|, sign(s - y)), the sign of 0 being 0."""
+    r = s - y
+    sign = 1.0 if r > 0 else (-1.0 if r < 0 else r * 0.0)  # r * 0 keeps NaN
+    return abs(r), sign
+
+
+@_inline
+def perceptron(s, y):
+    """((step(s) - y) s, step(s) - y), step(0) = 1."""
+    slope = (1.0 if s >= 0 else 0.0) - y
+    return slope * s, slope
+
+
+@_inline
+def log_loss(s, y):
+    """(softplus(s) - y s, sigmoid(s) - y), from the one exp(-|s|)."""
+    e = exp_nonpositive(-abs(s))
+    # sigmoid(s) = exp(min(s, 0)) / (1 + exp(-|s|)); softplus(s) = max(s, 0) + log1p(e)
+    slope = (1.0 if s >= 0 else e) / (1.0 + e) - y
+    return (s if s > 0 else 0.0) + log1p_unit(e) - y * s, slope
+
+
+@_inline
+def hinge(s, y):
+    """(max(0, 1 - t s), -t inside the margin else 0), t = 2y - 1."""
     t = 2.0 * y - 1.0
     slack = 1.0 - t * s
     if slack <= 0:  # outside the margin (a NaN slack counts as inside, as in NumPy)
         return 0.0, 0.0
     return slack, -t
+
+
+@_inline
+def loss_and_slope(loss, s, y):
+    """(L, dL/ds) of loss code ``loss`` at score ``s`` and target ``y`` (floats)."""
+    if loss == 0:
+        return squared_error(s, y)
+    if loss == 1:
+        return absolute_error(s, y)
+    if loss == 2:
+        return perceptron(s, y)
+    if loss == 3:
+        return log_loss(s, y)
+    return hinge(s, y)
