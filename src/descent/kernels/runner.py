@@ -19,11 +19,11 @@ from __future__ import annotations
 import inspect
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
+from ..models.training import EpochResult
 from ..optim import named
 from ..optim.transforms import (
     AdagradState,
@@ -112,19 +112,6 @@ def _defaults(name: str) -> tuple[float, ...]:
 def _hyperparameters(name: str) -> np.ndarray:
     """(decay or b1, b2, eps) of the named optimizer, and 2 slots for Adam's corrections."""
     return np.array([*_defaults(name), 1.0, 1.0])
-
-
-@dataclass
-class EpochResult:
-    """What one epoch of the compiled loop hands back to the training loop."""
-
-    params: list[np.ndarray]
-    opt_state: tuple
-    steps: int
-    total: float  # sum over batches of batch loss x batch weight
-    grads: list[np.ndarray]  # the last batch's gradient
-    first_loss: float | None
-    diverged: float | None  # the batch loss that stopped the epoch, or None
 
 
 def _state_ok(opt_state, name: str, p: int, dtype) -> bool:

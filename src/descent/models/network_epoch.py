@@ -13,7 +13,6 @@ come out (tested); optimizers other than the named Adam take their own ``update`
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,19 +22,7 @@ from ..optim import named
 from ..optim.transforms import AdamState, ScaleByLearningRateState
 from ..penalties import clip_l1_crossings
 from .backprop import flat_views
-
-
-@dataclass
-class EpochResult:
-    """What one epoch hands back to the training loop, as its own loop would have."""
-
-    params: list[np.ndarray]
-    opt_state: object
-    steps: int
-    total: float  # sum over batches of batch loss x batch weight
-    grads: list[np.ndarray]  # the last batch's gradient
-    first_loss: float | None
-    diverged: float | None = None  # the batch loss that stopped the epoch
+from .training import EpochResult
 
 
 def _adam_defaults() -> tuple[float, float, float]:

@@ -75,8 +75,8 @@ def _norm(grads: list[np.ndarray]) -> float:
 
 
 @dataclass
-class _Epoch:
-    """One epoch's outcome, whichever loop ran it."""
+class EpochResult:
+    """One epoch's outcome, whichever loop ran it (NumPy, compiled, or a network's own)."""
 
     params: list[np.ndarray]
     opt_state: object
@@ -88,7 +88,7 @@ class _Epoch:
 
 
 def _batch_epoch(loss_and_grads, objective, params, opt_state, optimizer, n, batch_size,
-                 order, first_loss, record_path) -> _Epoch:
+                 order, first_loss, record_path) -> EpochResult:
     """One epoch, a step per batch, in Python: the reference every other path must match.
 
     ``loss_and_grads(params, index)`` gives the batch's objective, gradients and weight.
@@ -99,7 +99,7 @@ def _batch_epoch(loss_and_grads, objective, params, opt_state, optimizer, n, bat
         if first_loss is None:
             first_loss = value
         if has_diverged(value, first_loss):
-            return _Epoch(params, opt_state, steps, total, grads, first_loss, diverged=value)
+            return EpochResult(params, opt_state, steps, total, grads, first_loss, diverged=value)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         new = [p + u for p, u in zip(params, updates, strict=True)]
         if objective.penalty in ("l1", "elasticnet"):
@@ -111,7 +111,7 @@ def _batch_epoch(loss_and_grads, objective, params, opt_state, optimizer, n, bat
         total += value * weight
         if record_path is not None:
             record_path(params)
-    return _Epoch(params, opt_state, steps, total, grads, first_loss)
+    return EpochResult(params, opt_state, steps, total, grads, first_loss)
 
 
 def _numpy_batches(objective, X, Y, sw, batch_size):
