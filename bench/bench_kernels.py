@@ -31,6 +31,7 @@ from common import (
     linear_data,
     measure,
     measure_group,
+    numpy_minibatch_logistic,
     ratio_column,
     verdict,
 )
@@ -273,18 +274,7 @@ def minibatch(quick: bool) -> Table:
     steps = -(-n // batch)
 
     def bare_numpy():  # the same arithmetic as descent: gather, scores, loss, gradient, step
-        rng = np.random.default_rng(0)
-        w, b = np.zeros(p), 0.0
-        order = rng.permutation(n)
-        for start in range(0, n, batch):
-            idx = order[start:start + batch]
-            Xb, yb = X[idx], yf[idx]
-            z = Xb @ w + b
-            loss = np.mean(np.logaddexp(0, z) - yb * z)  # noqa: F841 - the loop records it
-            r = (sigmoid(z) - yb) / len(idx)
-            w = w - lr * (Xb.T @ r)
-            b = b - lr * r.sum()
-        return w
+        return numpy_minibatch_logistic(X, yf, learning_rate=lr, batch=batch)
 
     def make():
         return d.LogisticRegression(optimizer="gd", learning_rate=lr, batch_size=batch, epochs=4,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 from common import (
     LOSS,
     THROUGHPUT,
@@ -23,6 +22,7 @@ from common import (
     fmt_time,
     log_loss,
     measure_group,
+    numpy_minibatch_logistic,
     ratio_column,
     score_log_loss,
 )
@@ -34,7 +34,6 @@ from sklearn.neural_network import MLPClassifier as SkMLP
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 import descent as d
-from descent.numerics import sigmoid
 
 
 def _data(n, p, seed=0):
@@ -49,19 +48,7 @@ def loop_overhead(quick: bool) -> Table:
     epochs = 2
 
     def bare_numpy():
-        rng = np.random.default_rng(0)
-        w, b = np.zeros(p), 0.0
-        for _ in range(epochs):
-            order = rng.permutation(n)
-            for start in range(0, n, batch):
-                idx = order[start:start + batch]
-                Xb, yb = X[idx], yf[idx]
-                z = Xb @ w + b
-                loss = np.mean(np.logaddexp(0, z) - yb * z)  # noqa: F841 - the loop records it
-                r = (sigmoid(z) - yb) / len(idx)
-                w = w - lr * (Xb.T @ r)
-                b = b - lr * r.sum()
-        return w, b
+        return numpy_minibatch_logistic(X, yf, learning_rate=lr, batch=batch, epochs=epochs)
 
     model = d.LogisticRegression(optimizer="gd", learning_rate=lr, batch_size=batch,
                                  epochs=epochs, tol=None, penalty=None, standardize=False,
