@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from functools import cache
 
 import numpy as np
 from common import (
@@ -166,28 +167,77 @@ def full_batch(quick: bool, dtype) -> Table:
     table.verdicts.append(verdict(1, f"full-batch epoch against one read of X, {name}", ratio,
                                   limit))
     if ratio > limit:
-        per_row = _in_cache_ns_per_row(X, yf, w)
-        read = group.timings["read"].median
+        per_row, bare_row = _in_cache_ns_per_row(X, yf, w)
+        one = _one_core(X, yf, w)
+        read1, pass1 = one.timings["read"].median, one.timings["pass"].median
+        read2, pass2 = group.timings["read"].median, group.timings["descent"].median
         table.bounds.append(
             f"the fused pass reads X once, but it also does the arithmetic (two dot products "
             f"of {p} and the loss a row): on rows already in cache it takes {per_row:.1f} ns a "
-            f"row on one core, so {n * per_row / 2 * 1e3 / 1e9:.1f} ms on two against "
-            f"{read * 1e3:.1f} ms for the read; prefetching the next rows overlaps the two, "
-            f"but only in part. The memory speed of this machine also varies between runs "
+            f"row on one core, {per_row / bare_row:.1f}x a bare compiled dot product of the "
+            f"row ({bare_row:.1f} ns). On one core, where prefetching the next rows hides that "
+            f"arithmetic behind the memory, the pass takes {one.ratios['pass']:.2f}x one read "
+            f"of X on one BLAS thread ({pass1 * 1e3:.1f} ms against {read1 * 1e3:.1f} ms); "
+            f"on two cores the read takes {read2 / read1:.2f}x its one-core time and the "
+            f"pass {pass2 / pass1:.2f}x. The memory speed of this machine also varies between runs "
             f"(the read ranged {fmt_time(group.timings['read'])} here), and the ratio with it.")
     return table
 
 
-def _in_cache_ns_per_row(X, y, w) -> float:
-    """The fused pass's arithmetic alone: ns a row on one core, rows already in cache."""
+def _in_cache_ns_per_row(X, y, w) -> tuple[float, float]:
+    """ns a row on one core, rows already in cache: the fused pass, and a bare dot product.
+
+    The pass goes 64 times over the same 2,048 rows (listed in ``idx``) in one call, so
+    the call's own Python costs little.
+    """
     from descent.kernels import runner
 
     linear = kernels.ready(X.dtype)
-    rows = 2048
+    idx = np.tile(np.arange(2048, dtype=np.int64), 64)
+    none = np.empty(0, dtype=X.dtype)
+    fused = measure(lambda: runner.data_pass(linear, X, y, none, idx, 0, len(idx), w, 0.1, 3,
+                                             workers=1), repeats=15)
+    out = np.empty(2048, dtype=X.dtype)
+    rows = X[:2048]
+    bare = measure(lambda: _bare_dots()(rows, w, out, 64), repeats=15)
+    return fused.low / len(idx) * 1e9, bare.low / len(idx) * 1e9
+
+
+@cache
+def _bare_dots():
+    """A compiled ``dots(X, w, out, times)``: ``times`` passes of out[i] = x_i . w, the
+    least a pass over the rows must compute."""
+    import numba
+
+    @numba.njit(fastmath=True, error_model="numpy", boundscheck=False, nogil=True)
+    def dots(X, w, out, times):
+        for _ in range(times):
+            for i in range(X.shape[0]):
+                s = X[i, 0] * w[0]
+                for j in range(1, X.shape[1]):
+                    s += X[i, j] * w[j]
+                out[i] = s
+
+    return dots
+
+
+def _one_core(X, y, w):
+    """The fused pass on one core and one read of X on one BLAS thread, in paired rounds."""
+    from threadpoolctl import threadpool_limits
+
+    from descent.kernels import runner
+
+    linear = kernels.ready(X.dtype)
     none, everything = np.empty(0, dtype=X.dtype), np.empty(0, dtype=np.int64)
-    t = measure(lambda: runner.data_pass(linear, X, y, none, everything, 0, rows, w, 0.1, 3,
-                                         workers=1), repeats=7, inner=50)
-    return t.low / rows * 1e9
+
+    def read():
+        with threadpool_limits(1):
+            return X @ w
+
+    return measure_group({
+        "read": read,
+        "pass": lambda: runner.data_pass(linear, X, y, none, everything, 0, len(X), w, 0.1, 3,
+                                         workers=1)}, "read", repeats=5)
 
 
 # ----- target 2: batch size 1 against scikit-learn's SGD ---------------------------------------
@@ -219,7 +269,7 @@ def stochastic(quick: bool) -> Table:
         columns=["loss", "descent", "scikit-learn", "descent / scikit-learn samples/s",
                  "compiled vs NumPy path"],
     )
-    worst = np.inf
+    worst, slowest = np.inf, None
     our_rates, sk_rates = [], []
     for loss, ours, ours_kw, theirs, theirs_kw in SGD_CASES:
         y = labels if theirs is SGDClassifier else target
@@ -239,7 +289,8 @@ def stochastic(quick: bool) -> Table:
         }
         group = measure_group(methods, "sklearn", repeats=3 if quick else 5)
         speed = 1 / group.ratios["descent"]
-        worst = min(worst, speed)
+        if speed < worst:
+            worst, slowest = speed, (loss, methods["descent"])
         small = slice(0, 2_000)
         with _Path("0"):
             ref = ours(epochs=1, **kw).fit(X[small], y[small])
@@ -255,15 +306,80 @@ def stochastic(quick: bool) -> Table:
                                   "slowest of the five losses", worst, 3.0, at_most=False))
     if worst < 3:
         fastest = max(sk_rates)
+        loss, fit = slowest
+        whole, inside = _time_in_epochs(fit)
+        shuffle = measure(lambda: np.random.default_rng(0).permutation(n), repeats=7).low
+        order = np.random.default_rng(0).permutation(n)
+        out = np.empty(n)
+        reads = measure(lambda: _random_row_dots()(X, order, X[0], out), repeats=7).low
+        per = 1e9 / (n * epochs)
         table.bounds.append(
-            f"a step is a dot product and an update of {p} coefficients, and each step waits "
-            f"for the one before. descent's compiled step (loss, its value for the divergence "
-            f"check, penalty, update, the next rows prefetched) takes "
-            f"{1e9 / max(our_rates):.0f}-{1e9 / min(our_rates):.0f} ns a sample here, checks "
-            f"and shuffling included; scikit-learn's fastest loss takes {1e9 / fastest:.0f} "
-            f"ns, so 3x would need {1e9 / fastest / 3:.0f} ns: about what two bare compiled "
-            "loops (dot, then update, nothing else) take on rows in random order.")
+            f"a step is a dot product of {p} coefficients and, where the slope is not 0, an "
+            f"update of them, and each step waits for the one before; with an L2 penalty W is "
+            f"kept as a scale times a vector, so the penalty's shrink costs one multiplication "
+            f"and hinge and perceptron steps update nothing on most rows. descent takes "
+            f"{1e9 / max(our_rates):.0f}-{1e9 / min(our_rates):.0f} ns a sample here, the "
+            f"whole fit included; scikit-learn's fastest loss takes {1e9 / fastest:.0f} ns, so "
+            f"3x needs {1e9 / fastest / 3:.0f} ns. Of the {whole * per:.0f} ns of the slowest "
+            f"({loss}), the compiled epochs take {inside * per:.0f} ns; the rest is the fit's "
+            f"Python around them, of which drawing each epoch's order (rng.permutation) alone "
+            f"takes {shuffle * epochs * per:.0f} ns a sample. Inside the epochs, most of a step "
+            f"is waiting for its row: a bare compiled loop that only reads the rows in a "
+            f"random order (a dot product each, the row 8 ahead prefetched, from a "
+            f"{X.nbytes / 1e6:.0f} MB array) takes {reads / n * 1e9:.0f} ns a row here.")
     return table
+
+
+@cache
+def _random_row_dots():
+    """A compiled ``dots(X, order, w, out)``: out[i] = x_order[i] . w, the row 8 ahead
+    prefetched as descent's stochastic loop does; the least such a step must wait for."""
+    import numba
+
+    from descent.kernels._jit import prefetch
+
+    @numba.njit(fastmath=True, error_model="numpy", boundscheck=False, nogil=True)
+    def dots(X, order, w, out):
+        n, p = X.shape
+        for i in range(n):
+            ahead = order[min(i + 8, n - 1)] * p
+            for j in range(0, p, 8):
+                prefetch(X, ahead + j)
+            r = order[i]
+            s = 0.0
+            for j in range(p):
+                s += X[r, j] * w[j]
+            out[i] = s
+
+    return dots
+
+
+def _time_in_epochs(fit) -> tuple[float, float]:
+    """(seconds of the whole ``fit()``, seconds of it inside the compiled epochs): the best
+    of 5 fits."""
+    from descent.kernels import runner
+
+    inner = [0.0]
+    epoch = runner.LinearRunner.epoch
+
+    def timed(self, *args):
+        start = time.perf_counter()
+        try:
+            return epoch(self, *args)
+        finally:
+            inner[0] += time.perf_counter() - start
+
+    runner.LinearRunner.epoch = timed
+    try:
+        best = (np.inf, 0.0)
+        for _ in range(5):
+            inner[0] = 0.0
+            start = time.perf_counter()
+            fit()
+            best = min(best, (time.perf_counter() - start, inner[0]))
+    finally:
+        runner.LinearRunner.epoch = epoch
+    return best
 
 
 # ----- target 3: mini-batches of 256 against NumPy and PyTorch ------------------------------

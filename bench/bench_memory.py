@@ -33,8 +33,10 @@ MB = 1e6
 # What each method fits; "model" is its parameters and optimizer state, in numbers of
 # (features + 1) vectors (Adam keeps two moments beside the weights).
 METHODS = {
-    "descent-minibatch": ("descent LogisticRegression, batch 32 (the default), 2 epochs", 3),
-    "descent-minibatch-raw": ("descent LogisticRegression, batch 32, standardize=False", 3),
+    "descent-minibatch": ("descent LogisticRegression, batch_size='auto' (the default: 256 "
+                          "rows here), 2 epochs", 3),
+    "descent-minibatch-raw": ("descent LogisticRegression, batch_size='auto', "
+                              "standardize=False", 3),
     "descent-full": ("descent LogisticRegression, full batch, 5 epochs", 3),
     "descent-full-raw": ("descent LogisticRegression, full batch, standardize=False", 3),
     "sklearn-sgd": ("scikit-learn SGDClassifier(loss='log_loss'), 2 epochs", 2),
@@ -199,10 +201,8 @@ def peak_memory(quick: bool) -> Table:
             table.bounds.append(
                 f"{what}: the fit's growth is {ratio:.2f}x X with standardize=True (the "
                 f"default) and {raw:.2f}x with standardize=False, so "
-                + ("the scaling statistics hold the extra copy: `(A - mean) ** 2` in "
-                   "`_weighted_mean_scale` (models/base.py) builds a temporary the size of X "
-                   "(NumPy reuses it for the square); computing the variance a block of rows "
-                   "at a time removes it."
+                + ("the extra memory comes from the scaling statistics "
+                   "(descent.kernels.stats.column_stats), which should read X in place."
                    if raw <= 1.2 else
                    "the extra memory comes from the training loop itself, not only the "
                    "scaling statistics.")

@@ -7,6 +7,7 @@ counts its calls), so no test passes by falling back.
 
 import importlib.util
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -199,6 +200,42 @@ def test_data_pass_over_several_chunks_equals_the_loss_table(weighted, shuffled)
 
 
 @needs_numba
+def test_the_float32_pass_agrees_with_float64_to_float32_rounding():
+    linear64, linear32 = kernels.ready(np.float64), kernels.ready(np.float32)
+    rng = np.random.default_rng(9)
+    X, w = rng.normal(size=(10_000, 37)), rng.normal(size=37) * 0.3
+    none, rows = np.empty(0), np.empty(0, dtype=np.int64)
+    for name, code in runner.LOSS_CODES.items():
+        y = rng.normal(size=len(X)) if "error" in name else rng.integers(0, 2, len(X)) * 1.0
+        value, g, gb, _ = runner.data_pass(linear64, X, y, none, rows, 0, len(X), w, 0.1, code)
+        f32 = [a.astype(np.float32) for a in (X, y, w)]
+        value32, g32, gb32, _ = runner.data_pass(linear32, f32[0], f32[1], none.astype(np.float32),
+                                                 rows, 0, len(X), f32[2], 0.1, code)
+        assert value32 == pytest.approx(value, rel=1e-5), name
+        scale = np.abs(X).T @ np.ones(len(X)) / len(X)  # float32's error grows with |x|
+        np.testing.assert_allclose(g32, g, rtol=0, atol=1e-5 * scale.max(), err_msg=name)
+        assert gb32 == pytest.approx(gb, rel=1e-4, abs=1e-5), name
+
+
+@needs_numba
+def test_jit_helpers_keep_dtypes_and_values():
+    import numba
+
+    from descent.kernels import _jit
+
+    @numba.njit
+    def helpers(a):
+        return _jit.zero_of(a), _jit.opaque(0.25 / a.shape[0])
+
+    zero32, quarter = helpers(np.ones(1, dtype=np.float32))
+    assert zero32 == 0 and quarter == 0.25
+    assert helpers(np.ones(4))[1] == 0.0625
+    if _jit.HELPERS:  # typed float32 inside compiled code (a 0.0 literal would be float64)
+        returned = helpers.nopython_signatures[0].return_type
+        assert returned[0] == numba.float32 and returned[1] == numba.float64
+
+
+@needs_numba
 def test_the_pass_is_the_same_bits_on_any_number_of_threads():
     linear = kernels.ready(np.float64)
     rng = np.random.default_rng(7)
@@ -253,6 +290,110 @@ def test_divergence_stops_at_the_same_step_with_the_same_parameters(monkeypatch,
     assert e1 is not None and e1 == e2 and "learning_rate=1" in e2
     assert np.all(np.isfinite(fast.coef_)) and np.array_equal(fast.coef_, ref.coef_)
     assert len(fast.history_.path) == len(ref.history_.path) > 1
+
+
+# ----- stochastic plain gd: W kept as a scale times a vector -----------------------------------
+SGD_CASES = [  # the five losses of benchmark target 2, with an L2 penalty
+    (d.LogisticRegression, {"penalty": "l2"}, "classification"),
+    (d.LinearSVC, {}, "classification"),
+    (d.Perceptron, {"penalty": "l2"}, "classification"),
+    (d.LinearRegression, {"penalty": "l2"}, "regression"),
+    (d.LinearRegression, {"loss": "absolute_error", "penalty": "l2"}, "regression"),
+]
+
+
+def sgd_params(make, extra, n, alpha, **more):
+    params = dict(extra, optimizer="gd", batch_size=1, tol=None, standardize=False,
+                  random_state=0, **more)
+    if make is d.LinearSVC:
+        params["C"] = 1 / (alpha * n)
+    else:
+        params["alpha"] = alpha
+    return params
+
+
+@needs_numba
+@pytest.mark.parametrize(("make", "extra", "task"), SGD_CASES)
+def test_scaled_sgd_equals_numpy_over_thousands_of_steps(monkeypatch, spy, make, extra, task):
+    # The scale's rounding must not drift: 4,000 steps on 100 features stay within 1e-10.
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(2_000, 100))
+    score = X[:, :10] @ np.linspace(1, -1, 10) + rng.normal(size=2_000)
+    y = score if task == "regression" else (score > 0).astype(int)
+    params = sgd_params(make, extra, 2_000, 1e-3, epochs=2, learning_rate=0.01)
+    (ref, e1), (fast, e2) = fit_both(monkeypatch, spy, make, X, y, **params)
+    assert e1 is None and e2 is None
+    assert_same(ref, fast, TOL[np.float64])
+
+
+@needs_numba
+@pytest.mark.parametrize(("rate", "alpha"), [(0.3, 1.0), (0.1, 10.0)])
+def test_scaled_sgd_folds_a_vanishing_scale_into_the_weights(monkeypatch, spy, rate, alpha):
+    # rate x alpha = 0.3 shrinks W 0.7-fold a step: the scale passes 1e-9 within 60 steps
+    # and is folded into W; at 1 every step first shrinks W to exactly 0.
+    X, y = data("regression", np.float64, n=90, seed=3)
+    assert (1 - rate * alpha) ** 89 < 1e-9
+    both = fit_both(monkeypatch, spy, d.LinearRegression, X, y, optimizer="gd", batch_size=1,
+                    learning_rate=rate, penalty="l2", alpha=alpha, epochs=2, tol=None,
+                    standardize=False, random_state=0, record_path=True)
+    (ref, e1), (fast, e2) = both
+    assert e1 is None and e2 is None
+    assert_same(ref, fast, TOL[np.float64])
+    assert len(fast.history_.path) == len(ref.history_.path) == 1 + 2 * 90
+    for (c1, i1), (c2, i2) in zip(ref.history_.path, fast.history_.path, strict=True):
+        np.testing.assert_allclose(c2, c1, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(i2, i1, rtol=1e-10, atol=1e-12)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scaled_sgd_with_weights_and_without_intercept(monkeypatch, spy, dtype):
+    X, y = data("regression", dtype, n=40, seed=5)
+    sw = np.random.default_rng(6).uniform(0.1, 3.0, len(y))
+    for fit_intercept in (True, False):
+        both = fit_both(monkeypatch, spy, d.LinearRegression, X, y, sample_weight=sw,
+                        optimizer="gd", batch_size=1, learning_rate=0.05, penalty="l2",
+                        alpha=0.1, epochs=3, tol=None, standardize=False,
+                        fit_intercept=fit_intercept, random_state=7)
+        assert both[0][1] is None and both[1][1] is None
+        assert_same(both[0][0], both[1][0], TOL[dtype], f"{fit_intercept=}")
+
+
+@needs_numba
+def test_a_million_shrinks_of_the_scale_do_not_drift():
+    # Perceptron steps on rows it already classifies: each step only shrinks W by
+    # (1 - rate l2). Rounding 1 - rate l2 the same way every step would drift by 3e-11
+    # over 1e6 steps; the scale's error must stay a random walk (about 1e-13).
+    linear = kernels.ready(np.float64)
+    n, rate, l2 = 1_000_000, 0.01, 1e-4
+    X, y = np.ones((n, 1)), np.ones(n)
+    W, b = np.ones(1), np.zeros(1)
+    none = np.empty(0)
+    status, steps, *_ = linear.epoch(
+        X, y, none, np.empty(0, dtype=np.int64), 1, runner.LOSS_CODES["perceptron"], W, b,
+        none, none, True, 0.0, l2, True, False, False, 0, np.zeros(5), np.zeros((2, 2)), 0,
+        np.full(n, rate), False, 0.0, np.empty((0, 2)), np.zeros(2), *linear.scratch(1, np.float64))
+    assert status == 0 and steps == n
+    expected = math.exp(n * math.log1p(-(rate * l2)))
+    assert W[0] == pytest.approx(expected, rel=2e-12, abs=0)
+
+
+@needs_numba
+@pytest.mark.parametrize("make", [d.Perceptron, d.LinearSVC])
+def test_scaled_sgd_skips_rows_whose_slope_is_zero(monkeypatch, spy, make):
+    # Separable classes: once they are apart, most rows have a zero slope and their step is
+    # the penalty's shrink alone (the scale), without a pass over W.
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(400, 5))
+    y = (X @ [1.0, -2.0, 0.5, 0.0, 1.0] > 0).astype(int)
+    X += np.where(y == 1, 1.0, -1.0)[:, None] * [1.0, -2.0, 0.5, 0.0, 1.0]  # a wide margin
+    params = sgd_params(make, {"penalty": "l2"} if make is d.Perceptron else {}, 400, 1e-3,
+                        epochs=3, learning_rate=0.1)
+    (ref, e1), (fast, e2) = fit_both(monkeypatch, spy, make, X, y, **params)
+    assert e1 is None and e2 is None
+    assert_same(ref, fast, TOL[np.float64])
+    margins = (2 * y - 1) * (X @ np.ravel(fast.coef_) + np.ravel(fast.intercept_))
+    assert np.mean(margins > (1 if make is d.LinearSVC else 0)) > 0.9  # zero slopes
 
 
 @needs_numba

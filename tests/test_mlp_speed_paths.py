@@ -3,7 +3,17 @@
 ``NetworkObjective.compiled`` hands the training loop an ``EpochRunner``: whole epochs
 with the backward pass in reused buffers and Adam fused in place. Turning it off (the
 loop then takes its own steps with ``loss_and_grads``) must change nothing.
+
+Where Numba runs, the elementwise passes of the backward pass and the Adam step are
+compiled (``descent.kernels.network``); ``DESCENT_JIT=0`` runs the NumPy passes, and the
+two agree to rounding.
 """
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,9 +21,15 @@ import pytest
 import descent as d
 from descent import optim
 from descent.losses import get_loss
-from descent.models import DivergenceError
+from descent.models import DivergenceError, backprop
 from descent.models.mlp import NetworkObjective
-from descent.models.network_epoch import EpochRunner
+from descent.models.network_epoch import EpochRunner, _numpy_adam_step
+
+needs_numba = pytest.mark.skipif(importlib.util.find_spec("numba") is None,
+                                 reason="Numba is not installed")
+# Compiled against NumPy after 3 epochs of Adam: the sums add in another order, Adam
+# carries the last-bit differences on. float32: both round to 24 bits, in other places.
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-4, atol=1e-5)}
 
 
 @pytest.fixture
@@ -194,3 +210,146 @@ def test_the_default_adam_is_the_fused_step(monkeypatch):
     _fit("binary", dict(hidden_layer_sizes=(6,), batch_size=16))
     _fit("three", dict(hidden_layer_sizes=(6, 4), batch_size=16), weights=True)
     assert len(calls) == 6  # 3 epochs each
+
+
+# ----- the compiled kernels against the NumPy passes ------------------------------------------
+@pytest.fixture
+def compiled_calls(monkeypatch):
+    """Counts the steps that went through the compiled kernels."""
+    calls = []
+    compiled = backprop.Workspace._compiled_loss_and_grads
+
+    def counted(self, *args):
+        calls.append(1)
+        return compiled(self, *args)
+
+    monkeypatch.setattr(backprop.Workspace, "_compiled_loss_and_grads", counted)
+    return calls
+
+
+COMPILED_CASES = [
+    ("binary", dict(hidden_layer_sizes=(8,), batch_size=16)),
+    ("binary", dict(hidden_layer_sizes=(8,), batch_size=16, activation="tanh")),
+    ("binary", dict(hidden_layer_sizes=(8,), batch_size=16, activation="sigmoid")),
+    ("binary", dict(hidden_layer_sizes=(8,), batch_size=16, activation="identity")),
+    ("binary", dict(hidden_layer_sizes=(7, 5), batch_size=32)),
+    ("binary", dict(hidden_layer_sizes=(7, 5), batch_size=32, activation="tanh", penalty=None)),
+    ("binary", dict(hidden_layer_sizes=(6,), batch_size=16, standardize=False)),
+    ("binary", dict(hidden_layer_sizes=(6,), batch_size=20, optimizer="rmsprop")),
+    ("regression", dict(hidden_layer_sizes=(6, 3), batch_size=16, activation="sigmoid")),
+    ("regression", dict(hidden_layer_sizes=(6,), batch_size=None)),
+]
+
+
+@needs_numba
+@pytest.mark.parametrize(("kind", "kw"), COMPILED_CASES)
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_kernels_equal_the_numpy_passes(kind, kw, weights, dtype, monkeypatch,
+                                                  compiled_calls):
+    monkeypatch.setenv("DESCENT_JIT", "1")
+    fast = _fit(kind, kw, weights, dtype)
+    assert compiled_calls, "the compiled kernels did not run"
+    monkeypatch.setenv("DESCENT_JIT", "0")
+    count = len(compiled_calls)
+    slow = _fit(kind, kw, weights, dtype)
+    assert len(compiled_calls) == count, "DESCENT_JIT=0 still ran the compiled kernels"
+    for a, b in zip(fast.coefs_ + fast.intercepts_, slow.coefs_ + slow.intercepts_, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, **TOL[dtype])
+    np.testing.assert_allclose(fast.history_.loss, slow.history_.loss, **TOL[dtype])
+
+
+@needs_numba
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "identity"])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_one_compiled_gradient_equals_numpys_to_rounding(activation, loss, weighted,
+                                                         monkeypatch):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(37, 6)) * 2 + 1
+    Y = (rng.integers(0, 2, (37, 1)).astype(float) if loss == "log_loss"
+         else rng.normal(size=(37, 1)))
+    sw = rng.random(37) + 0.5 if weighted else None
+    params = [rng.normal(size=(6, 5)), rng.normal(size=5), rng.normal(size=(5, 4)),
+              rng.normal(size=4), rng.normal(size=(4, 1)), rng.normal(size=1)]
+    results = []
+    for switch in ("1", "0"):
+        monkeypatch.setenv("DESCENT_JIT", switch)
+        objective = NetworkObjective(get_loss(loss), activation, "l2", 0.1, 0.0, X.mean(0),
+                                     X.std(0), 3)
+        results.append(objective.loss_and_grads(params, X, Y, sw))
+        assert (objective._workspace.compiled is None) == (switch == "0")
+    (v1, g1), (v2, g2) = results
+    assert v1 == pytest.approx(v2, rel=1e-12)
+    for a, b in zip(g1, g2, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_compiled_adam_step_is_numpys_bit_for_bit(dtype):
+    from descent.kernels import network
+
+    rng = np.random.default_rng(6)
+    p, g, m = (rng.normal(size=101).astype(dtype) for _ in range(3))
+    v = rng.random(101).astype(dtype)
+    scalars = (0.9, 0.999, 0.1, 0.001, 1e-8, 1 / (1 - 0.9**3), (1 / (1 - 0.999**3)) ** 0.5, -0.01)
+    mine = [a.copy() for a in (p, g, m, v)]
+    network.adam_step(*mine, *(dtype(x) for x in scalars))
+    theirs = [a.copy() for a in (p, g, m, v)]
+    _numpy_adam_step(*theirs, np.empty_like(p), np.empty_like(p), *scalars)
+    for a, b in zip(mine, theirs, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(mine[0], p)
+
+
+@needs_numba
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "identity"])
+def test_compiled_activations_equal_numpys_and_let_nan_through(activation):
+    from descent.kernels import network
+
+    z = np.array([[-3.0, -0.5, 0.0, 0.5, 3.0, np.nan, -800.0, 800.0]])
+    b = np.zeros(z.shape[1])
+    compiled = z.copy()
+    network.bias_activate(compiled, b, network.ACTIVATION_CODES[activation])
+    expected = backprop.ACTIVATIONS[activation].forward(z)
+    np.testing.assert_allclose(compiled, expected, rtol=1e-15, atol=0)
+    assert np.isnan(compiled[0, 5])
+
+
+def test_what_the_kernels_do_not_cover_runs_the_numpy_passes(monkeypatch, compiled_calls):
+    monkeypatch.setenv("DESCENT_JIT", "1")
+    _fit("three", dict(hidden_layer_sizes=(6,), batch_size=16))  # softmax: several outputs
+    _fit("binary", dict(hidden_layer_sizes=(), batch_size=16))  # no hidden layer
+    assert not compiled_calls
+    monkeypatch.setenv("DESCENT_JIT", "0")
+    _fit("binary", dict(hidden_layer_sizes=(6,), batch_size=16))
+    assert not compiled_calls
+
+
+WARM_START = """
+import json, numpy as np, descent as d
+from descent.kernels import network
+X = np.random.default_rng(0).normal(size=(40, 3)); y = (X[:, 0] > 0).astype(int)
+for dtype in (np.float64, np.float32):
+    d.MLPClassifier((4,), batch_size=8, epochs=2, tol=None).fit(X.astype(dtype), y)
+stats = {name: getattr(network, name).stats for name in network.KERNELS}
+print(json.dumps({name: [sum(s.cache_hits.values()), sum(s.cache_misses.values())]
+                  for name, s in stats.items()}))
+"""
+
+
+@needs_numba
+def test_a_second_process_loads_the_network_kernels_from_the_disk_cache():
+    def run():
+        done = subprocess.run([sys.executable, "-c", WARM_START], capture_output=True,
+                              text=True, env={**os.environ, "DESCENT_JIT": "1"}, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    run()  # fills the cache if this checkout has none yet
+    report = run()
+    assert len(report) == 7
+    for name, (hits, misses) in report.items():
+        assert hits > 0 and misses == 0, f"{name}: {hits} cache hits, {misses} misses"

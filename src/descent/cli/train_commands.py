@@ -50,7 +50,8 @@ HYPER_PARAMETERS = {
     "learning_rate": ("learning_rate", click.FloatRange(min=0, min_open=True),
                       "Step size (default: the model's)."),
     "epochs": ("epochs", click.IntRange(min=1), "Most passes over the data."),
-    "batch_size": ("batch_size", str, "Samples per step: a number, or 'full' for batch descent."),
+    "batch_size": ("batch_size", str, "Samples per step: a number, 'auto' (32, more for "
+                   "large data) or 'full' for batch descent."),
     "penalty": ("penalty", click.Choice(["none", "l1", "l2", "elasticnet"]), "Regularization."),
     "alpha": ("alpha", click.FloatRange(min=0), "Regularization strength."),
     "C": ("C", click.FloatRange(min=0, min_open=True), "svm only: inverse regularization."),
@@ -97,9 +98,12 @@ def _convert(option: str, value):
     if option == "batch_size":
         if value.lower() == "full":
             return None
+        if value.lower() == "auto":
+            return "auto"
         if value.isdigit() and int(value) >= 1:
             return int(value)
-        raise UserError(f"--batch-size must be a positive whole number or 'full', got {value!r}")
+        raise UserError(f"--batch-size must be a positive whole number, 'auto' or 'full', got "
+                        f"{value!r}")
     if option == "hidden":
         try:
             sizes = tuple(int(part) for part in value.split(","))

@@ -1,4 +1,4 @@
-"""Numba when it can run: a cache folder that works, the decorator, two LLVM helpers.
+"""Numba when it can run: a cache folder that works, the decorator, four LLVM helpers.
 
 Importing this module imports Numba, so only ``descent.kernels.load`` does it, inside a
 ``try``: a missing or broken Numba leaves the NumPy path in charge. The cache folder is
@@ -90,7 +90,7 @@ def jit():
 jit_inline = numba.njit(inline="always", error_model="numpy", fastmath=set(FASTMATH))
 
 
-# ----- two LLVM helpers, each with a plain fallback -------------------------------------
+# ----- four LLVM helpers, each with a plain fallback -------------------------------------
 @intrinsic
 def _prefetch_intrinsic(typingctx, array, offset):
     """Hint the CPU to start loading ``array[offset]`` (LLVM's llvm.prefetch: read, keep)."""
@@ -124,6 +124,36 @@ def _int64_bits_as_float64(typingctx, bits):
     return types.float64(bits), codegen
 
 
+@intrinsic
+def _opaque_intrinsic(typingctx, x):
+    """x, unchanged, through an empty inline-assembly block the optimizer cannot see into.
+
+    With "reassoc", LLVM rewrites (c / s) * x[j] as (c * x[j]) / s: a division per
+    element of a loop instead of one before it. Passing c / s through here keeps it one.
+    """
+    if not isinstance(x, types.Float) or x.bitwidth != 64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        fn_type = ir.FunctionType(ir.DoubleType(), [ir.DoubleType()])
+        return builder.call(ir.InlineAsm(fn_type, "", "=x,0"), [args[0]])
+
+    return types.float64(x), codegen
+
+
+@intrinsic
+def _zero_of_intrinsic(typingctx, array):
+    """0 in ``array``'s dtype: a float32 sum started from it stays in float32 (a 0.0
+    literal is a float64, and would turn the whole sum into float64)."""
+    if not isinstance(array, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return context.get_constant(signature.return_type, 0)
+
+    return array.dtype(array), codegen
+
+
 @numba.njit(inline="always")
 def _pow2_bits(k):
     """2.0 ** k for an integer k in [-1022, 1023], built from its exponent bits."""
@@ -140,20 +170,38 @@ def _no_prefetch(array, offset):
     pass
 
 
+@numba.njit(inline="always")
+def _identity(x):
+    return float(x)
+
+
+@numba.njit(inline="always")
+def _float_zero(array):
+    return 0.0
+
+
 @numba.njit(cache=CACHE)
 def _probe(a):
     _prefetch_intrinsic(a, 1)
-    return _pow2_bits(np.int64(3)) + _pow2_bits(np.int64(-2))
+    return _pow2_bits(np.int64(3)) + _pow2_bits(np.int64(-2)) + _zero_of_intrinsic(a)
 
 
-def _helpers_work() -> bool:
-    """Compile and run both helpers once; a failure selects the plain fallbacks."""
+@numba.njit(cache=CACHE)
+def _probe_opaque(x):
+    return _opaque_intrinsic(x)
+
+
+def _works(probe, argument, expected) -> bool:
+    """Compile and run a probe of helpers once; a failure selects their plain fallbacks."""
     try:
-        return _probe(np.zeros(4)) == 8.25
-    except Exception:  # an LLVM or Numba change: fall back, never fail
+        return probe(argument) == expected
+    except Exception:  # an LLVM or Numba change, another CPU: fall back, never fail
         return False
 
 
-HELPERS = _helpers_work()
+HELPERS = _works(_probe, np.zeros(4), 8.25)
+OPAQUE = _works(_probe_opaque, 0.25, 0.25)  # x86 inline assembly: not on every CPU
 prefetch = _prefetch_intrinsic if HELPERS else _no_prefetch
 pow2 = _pow2_bits if HELPERS else _pow2_call
+zero_of = _zero_of_intrinsic if HELPERS else _float_zero
+opaque = _opaque_intrinsic if OPAQUE else _identity

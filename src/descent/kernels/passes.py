@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import jit, jit_inline, prefetch
+from ._jit import jit, jit_inline, prefetch, zero_of
 from .pointwise import (
     absolute_error,
     hinge,
@@ -67,11 +67,14 @@ def _block(X, y, sw, idx, start, m, scale, rows, work):
 def _scores(X, w, b, rows, m, work):
     """work[0, i] = x_i . w + b, four rows at a time (four independent sums in flight)."""
     p = X.shape[1]
+    # Sums start from a zero of X's dtype at element 0: whole vectors from the start, and
+    # float32 data summed in float32 (a 0.0 literal would make every sum float64).
+    zero = zero_of(X)
     i = 0
     while i + 4 <= m:
         r0, r1, r2, r3 = rows[i], rows[i + 1], rows[i + 2], rows[i + 3]
-        s0, s1, s2, s3 = X[r0, 0] * w[0], X[r1, 0] * w[0], X[r2, 0] * w[0], X[r3, 0] * w[0]
-        for j in range(1, p):
+        s0, s1, s2, s3 = zero, zero, zero, zero
+        for j in range(p):
             wj = w[j]
             s0 += X[r0, j] * wj
             s1 += X[r1, j] * wj
@@ -81,8 +84,8 @@ def _scores(X, w, b, rows, m, work):
         i += 4
     while i < m:
         r0 = rows[i]
-        s0 = X[r0, 0] * w[0]
-        for j in range(1, p):
+        s0 = zero
+        for j in range(p):
             s0 += X[r0, j] * w[j]
         work[0, i] = s0 + b
         i += 1

@@ -6,16 +6,23 @@ per gradient) and the optimizer's per-array calls cost about as much as the matr
 products. ``Workspace`` runs the same arithmetic as the textbook pass, operation for
 operation, into arrays it keeps; ``mlp.NetworkObjective`` uses it for every fused
 gradient, and the tests hold it equal to the computation-graph engine.
+
+Where Numba runs (``descent.kernels.network``), the elementwise passes between the
+matrix products are compiled and fused (bias and activation in one pass; loss, residual
+and the last layer's gradients in another, ...); the matrix products stay with BLAS.
+The NumPy passes remain the reference and the fallback (``DESCENT_JIT=0``); the two
+agree to rounding (tested).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import NamedTuple
 
 import numpy as np
 
 from .. import autodiff as ad
-from .. import numerics
+from .. import kernels, numerics
 from ..losses import mean_loss_and_gradient
 from ..penalties import _l1_share
 
@@ -85,6 +92,33 @@ ACTIVATIONS = {
 }
 
 
+_network_kernels: dict[str, object] = {}
+logger = logging.getLogger("descent")
+
+
+def network_kernels(dtype):
+    """``descent.kernels.network``, compiled for ``dtype``; None where it cannot run.
+
+    None when ``DESCENT_JIT=0`` (read at every call), when Numba is missing or broken, or
+    when the kernels fail to compile for this dtype: the NumPy passes serve instead.
+    """
+    dtype = np.dtype(dtype)
+    if not kernels.enabled() or dtype not in (np.float32, np.float64):
+        return None
+    if dtype.str not in _network_kernels:
+        try:
+            from ..kernels import network
+
+            network.probe(dtype)
+        except Exception as err:  # no Numba, or a compiler failure: NumPy from now on
+            logger.info("descent: compiled network kernels unavailable for %s (%s: %s); "
+                        "using NumPy", dtype, type(err).__name__, err)
+            _network_kernels[dtype.str] = None
+        else:
+            _network_kernels[dtype.str] = network
+    return _network_kernels[dtype.str]
+
+
 def flat_views(flat: np.ndarray, shapes) -> list[np.ndarray]:
     """Arrays of the given shapes that share the memory of one flat vector, in order."""
     views, start = [], 0
@@ -123,12 +157,73 @@ class Workspace:
             self.first_b = np.empty(self.shapes[1], dtype)
             self.shift = np.empty(self.shapes[1], dtype)
             self.outer = np.empty(self.shapes[0], dtype)
+        self.compiled = self._kernels_if_covered(network_kernels(dtype))
+
+    def _kernels_if_covered(self, compiled):
+        """The compiled kernels where they cover this network, else None (NumPy passes).
+
+        They cover a hidden layer or more under one output column with the log loss or
+        the square error: the binary classifier and the one-target regressor.
+        """
+        loss = self.objective.point_loss.name
+        if (compiled is None or len(self.shapes) < 4 or self.shapes[-2][1] != 1
+                or loss not in compiled.LOSS_CODES):
+            return None
+        self.loss_code = compiled.LOSS_CODES[loss]
+        self.activation_code = compiled.ACTIVATION_CODES[self.objective.activation]
+        self.equal_weights = np.empty(0, self.dtype)
+        if self.standardized:
+            self.x_mean = np.asarray(self.objective.x_mean, self.dtype)
+            self.x_scale = np.asarray(self.objective.x_scale, self.dtype)
+        return compiled
 
     def fits(self, shapes, rows: int, dtype) -> bool:
         return ([tuple(s) for s in shapes] == self.shapes and rows <= self.rows
                 and np.dtype(dtype) == self.dtype)
 
     def loss_and_grads(self, params, X, Y, sw) -> float:
+        if self.compiled is not None and Y.ndim == 2:
+            weight_total = 1.0 if sw is None else float(sw.sum())
+            if weight_total > 0:  # else the NumPy pass raises the error that says so
+                return self._compiled_loss_and_grads(params, X, Y, sw, weight_total)
+        return self._numpy_loss_and_grads(params, X, Y, sw)
+
+    def _compiled_loss_and_grads(self, params, X, Y, sw, weight_total) -> float:
+        """``_numpy_loss_and_grads`` through the compiled kernels: BLAS for the matrix
+        products, one fused pass for each stretch of elementwise work between them."""
+        k, code, m = self.compiled, self.activation_code, X.shape[0]
+        last = len(params) // 2 - 1
+        a = X
+        for layer in range(last):
+            W, b = params[2 * layer], params[2 * layer + 1]
+            if layer == 0 and self.standardized:
+                k.fold_first_layer(W, b, self.x_mean, self.x_scale, self.first_W, self.first_b)
+                W, b = self.first_W, self.first_b
+            z = self.outputs[layer][:m]
+            np.matmul(a, W, out=z)
+            k.bias_activate(z, b, code)
+            a = z
+        # The last layer's gradients, and dz of the layer below with its bias gradient.
+        dz = self.deltas[last - 1][:m]
+        value = k.one_output_head(
+            a, params[2 * last], params[2 * last + 1], Y,
+            self.equal_weights if sw is None else sw, weight_total, self.loss_code, code,
+            self.grads[2 * last], self.grads[2 * last + 1], dz, self.grads[2 * last - 1])
+        for layer in range(last - 1, -1, -1):
+            below = X if layer == 0 else self.outputs[layer - 1][:m]
+            np.matmul(below.T, dz, out=self.grads[2 * layer])
+            if layer > 0:
+                delta = self.deltas[layer - 1][:m]
+                np.matmul(dz, params[2 * layer].T, out=delta)
+                k.backward_activation(delta, below, code, self.grads[2 * layer - 1])
+                dz = delta
+            elif self.standardized:
+                k.unfold_first_gradient(self.grads[0], self.grads[1], self.x_mean, self.x_scale)
+        if self.objective.penalty is not None:
+            value += self._add_penalty(params)
+        return value
+
+    def _numpy_loss_and_grads(self, params, X, Y, sw) -> float:
         obj, act, m = self.objective, self.activation, X.shape[0]
         n_layers = len(params) // 2
         a = X
@@ -171,6 +266,8 @@ class Workspace:
         alpha, l1 = float(obj.alpha), _l1_share(obj.penalty, obj.l1_ratio)
         if alpha == 0:
             return 0.0
+        if l1 == 0 and self.compiled is not None:
+            return self._add_compiled_l2(params, alpha)
         extra = 0
         for layer, (tmp, tmp2) in enumerate(self.penalty_scratch):
             W, gW = params[2 * layer], self.grads[2 * layer]
@@ -188,4 +285,14 @@ class Workspace:
             if l1 < 1:
                 tmp += np.multiply(W, alpha * (1 - l1), out=tmp2)
             gW += tmp
+        return extra
+
+    def _add_compiled_l2(self, params, alpha: float) -> float:
+        """The L2 case of ``_add_penalty``, one compiled pass per weight matrix."""
+        scaled = self.dtype.type(alpha)  # NumPy multiplies in W's dtype
+        extra = 0
+        for layer in range(len(params) // 2):
+            squares = self.compiled.add_l2_penalty(params[2 * layer], self.grads[2 * layer],
+                                                   scaled)
+            extra += alpha * (0.5 * float(squares))
         return extra

@@ -17,8 +17,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import optim
+from ..kernels.stats import check_finite, column_stats
 from ..penalties import check_penalty
-from ._validation import DivergenceError, _as_list, check_common_params, sample_weights
+from ._validation import (
+    DivergenceError,
+    _as_list,
+    check_common_params,
+    resolve_batch_size,
+    sample_weights,
+)
 from .history import History
 from .training import train
 
@@ -36,35 +43,34 @@ def store_init_args(estimator, arguments: dict) -> None:
             setattr(estimator, name, value)
 
 
-#: Rows per block when scanning X for its scale: small enough to stay in cache (~400 kB at
-#: 100 features, measured fastest here), and never a copy of X.
-SCALE_BLOCK_ROWS = 512
+#: Integer labels whose range (max - min) is below this, or below 2 n, are counted with
+#: ``np.bincount`` instead of sorted or hashed by ``np.unique``: 10-20x faster.
+COUNT_RANGE = 1 << 16
 
 
-def _weighted_mean_scale(A: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted column means and standard deviations (1 where a column is constant).
+def unique_labels(y: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of the 1-D array y, as ``np.unique(y)`` gives them.
 
-    One pass over A, a block of rows at a time into one reused buffer: ``(A - mean) ** 2``
-    over the whole array would be a hidden copy of X, doubling a large fit's peak memory.
-    The sums are taken about the first row (the "shifted data" formula), so a column whose
-    mean is large against its spread loses no precision.
+    Integer and boolean labels spanning a small range are counted (``np.bincount``), a
+    pass that costs a few milliseconds on a million labels; anything else goes to
+    ``np.unique``.
+
+    Example:
+        >>> unique_labels(np.array([3, 1, 3, 2])).tolist()
+        [1, 2, 3]
+        >>> unique_labels(np.array(["b", "a", "b"])).tolist()
+        ['a', 'b']
     """
-    w = (sw / sw.sum()).astype(np.float64)
-    shift = A[0].astype(np.float64)
-    first = np.zeros(A.shape[1])
-    second = np.zeros(A.shape[1])
-    buffer = np.empty((min(SCALE_BLOCK_ROWS, A.shape[0]), A.shape[1]))
-    for start in range(0, A.shape[0], SCALE_BLOCK_ROWS):
-        rows = A[start:start + SCALE_BLOCK_ROWS]
-        block, weights = buffer[: len(rows)], w[start:start + SCALE_BLOCK_ROWS]
-        np.subtract(rows, shift, out=block)
-        first += weights @ block
-        np.square(block, out=block)
-        second += weights @ block
-    mean = shift + first
-    scale = np.sqrt(np.maximum(second - first**2, 0.0))
-    scale[~(scale > 1e-12 * (1 + np.abs(mean)))] = 1.0
-    return mean.astype(A.dtype), scale.astype(A.dtype)
+    y = np.asarray(y)
+    if y.ndim != 1 or y.size == 0 or y.dtype.kind not in "iub":
+        return np.unique(y)
+    codes = y.view(np.uint8) if y.dtype.kind == "b" else y
+    low, high = int(codes.min()), int(codes.max())
+    if high - low >= max(COUNT_RANGE, 2 * y.size) or max(high, -low) >= 2**62:
+        return np.unique(y)
+    shifted = codes.astype(np.intp, copy=False) - np.intp(low)
+    found = np.flatnonzero(np.bincount(shifted)) + low
+    return found.astype(np.uint8).view(np.bool_) if y.dtype.kind == "b" else found.astype(y.dtype)
 
 
 class GradientDescentEstimator(BaseEstimator):
@@ -93,14 +99,15 @@ class GradientDescentEstimator(BaseEstimator):
         """
         self._check_params()
         warm = self.warm_start and hasattr(self, "_params")
-        X, y = validate_data(self, X, y, reset=not warm, dtype=[np.float64, np.float32],
-                             y_numeric=not self._is_classifier)
+        X, y = self._validate(X, y, reset=not warm)
         sw = sample_weights(sample_weight, X)
         if self._is_classifier:
             self._set_classes(y, classes=self.classes_ if warm else None)
         Y = self._encode_targets(y)
         sw = self._apply_class_weight(y, sw)
-        if not warm:
+        if warm:
+            self._check_finite(X)
+        else:
             self._start(X, Y, sw)
         return self._run(X, Y, sw, epochs=self.epochs, allow_validation=True)
 
@@ -115,8 +122,7 @@ class GradientDescentEstimator(BaseEstimator):
         """
         self._check_params()
         first = not hasattr(self, "_params")
-        X, y = validate_data(self, X, y, reset=first, dtype=[np.float64, np.float32],
-                             y_numeric=not self._is_classifier)
+        X, y = self._validate(X, y, reset=first)
         sw = sample_weights(sample_weight, X)
         if self._is_classifier:
             classes = kwargs.get("classes")
@@ -127,7 +133,28 @@ class GradientDescentEstimator(BaseEstimator):
         sw = self._apply_class_weight(y, sw)
         if first:
             self._start(X, Y, sw)
+        else:
+            self._check_finite(X)
         return self._run(X, Y, sw, epochs=1, allow_validation=False)
+
+    def _validate(self, X, y, *, reset: bool):
+        """scikit-learn's checks of X and y, but for X's NaN and infinity.
+
+        That check (a sum over X) is left to the set-up pass, which reads X anyway:
+        ``_start`` computes the scaling and checks X in one pass, and a fit that does not
+        standardize, or continues, calls ``_check_finite``. Either raises a ValueError
+        naming the first bad entry.
+        """
+        return validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32],
+                             y_numeric=not self._is_classifier, ensure_all_finite=False)
+
+    def _check_finite(self, X) -> None:
+        """Raise a ValueError naming X's first NaN or infinity (skipped under scikit-learn's
+        ``assume_finite`` setting, as its own check is)."""
+        from sklearn import get_config
+
+        if not get_config()["assume_finite"]:
+            check_finite(X, "X", type(self).__name__)
 
     def _check_params(self) -> None:
         check_common_params(self)
@@ -140,12 +167,15 @@ class GradientDescentEstimator(BaseEstimator):
     def _start(self, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> None:
         """Fresh state: scaling, parameters, optimizer, history."""
         self._rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
-        if self.standardize:
-            self._x_mean, self._x_scale = _weighted_mean_scale(X, sw)
+        if self.standardize:  # one pass: the scaling, and X's check for NaN and infinity
+            self._x_mean, self._x_scale = column_stats(X, sw, who=type(self).__name__)
         else:
+            self._check_finite(X)
             self._x_mean = self._x_scale = None
         if self.standardize and not self._is_classifier:
-            self._y_mean, self._y_scale = _weighted_mean_scale(Y, sw)
+            # in X's dtype, so a float32 fit's coefficients stay float32 once unscaled
+            self._y_mean, self._y_scale = (
+                a.astype(X.dtype) for a in column_stats(Y, sw, name="y", who=type(self).__name__))
         else:
             self._y_mean = self._y_scale = None
         self._params = self._init_params(X.shape[1], Y.shape[1], X.dtype, self._rng)
@@ -181,7 +211,8 @@ class GradientDescentEstimator(BaseEstimator):
         if allow_validation and self.early_stopping:
             X, Y, sw, validation = self._split_validation(X, Y, sw)
         n = X.shape[0]
-        size = n if self.batch_size is None else min(self.batch_size, n)
+        batch_size = resolve_batch_size(self.batch_size, n)  # "auto": rows per step for n
+        size = n if batch_size is None else min(batch_size, n)
         self._steps_per_epoch = -(-n // size)
         lr_at = self._learning_rate_at()
         opt = optim.get_optimizer(self.optimizer, lr_at)
@@ -196,7 +227,7 @@ class GradientDescentEstimator(BaseEstimator):
         try:
             run = train(
                 objective, self._params, X, Y, uniform, optimizer=opt, opt_state=self._opt_state,
-                learning_rate_at=lr_at, epochs=epochs, batch_size=self.batch_size,
+                learning_rate_at=lr_at, epochs=epochs, batch_size=batch_size,
                 shuffle=self.shuffle, rng=self._rng, tol=self.tol if allow_validation else None,
                 n_iter_no_change=self.n_iter_no_change, history=self.history_,
                 validation=validation, callbacks=_as_list(self.callbacks), estimator=self,
@@ -239,8 +270,9 @@ class GradientDescentEstimator(BaseEstimator):
     def _set_classes(self, y, classes=None):
         from sklearn.utils.multiclass import check_classification_targets
 
-        check_classification_targets(y)
-        found = np.unique(y)
+        if y.dtype.kind not in "iub":  # integer labels are always binary or multiclass
+            check_classification_targets(y)
+        found = unique_labels(y)
         if classes is not None:
             classes = np.unique(np.asarray(classes))
             unknown = np.setdiff1d(found, classes)
@@ -261,10 +293,9 @@ class GradientDescentEstimator(BaseEstimator):
             return sw
         from sklearn.utils.class_weight import compute_class_weight
 
-        present = np.unique(y)
+        present = unique_labels(y)
         weights = compute_class_weight(class_weight, classes=present, y=y)
-        lookup = dict(zip(present.tolist(), weights, strict=True))
-        return sw * np.array([lookup[v] for v in y.tolist()], dtype=sw.dtype)
+        return sw * weights.astype(sw.dtype)[np.searchsorted(present, y)]
 
     def _fitted_check(self):
         check_is_fitted(self, "_params")

@@ -22,7 +22,8 @@ class Perceptron(_LinearClassifier):
     one subtracts them. More than two classes are handled one-vs-rest.
 
     Defaults: plain "gd" at learning_rate=1.0 (the perceptron does not care about the
-    scale of its weights) in mini-batches of 32, on standardized features.
+    scale of its weights) in mini-batches of 32 rows (batch_size="auto": up to 256 for
+    large data), on standardized features.
     """ + _COMMON_DOC + """
         class_weight: None, "balanced" or {class: weight}, multiplied into sample weights.
 
@@ -37,7 +38,7 @@ class Perceptron(_LinearClassifier):
     _loss_name = "perceptron"
 
     def __init__(
-        self, *, learning_rate=1.0, epochs=1000, batch_size=32, shuffle=True, optimizer="gd",
+        self, *, learning_rate=1.0, epochs=1000, batch_size="auto", shuffle=True, optimizer="gd",
         schedule=None, penalty=None, alpha=0.0001, l1_ratio=0.15, fit_intercept=True,
         init="zeros", tol=1e-5, early_stopping=False, validation_fraction=0.1,
         n_iter_no_change=10, warm_start=False, callbacks=None, verbose=0, random_state=None,
@@ -54,8 +55,9 @@ class LogisticRegression(LogisticOutputs, _LinearClassifier):
     logistic trick w += lr (y - yhat) x. More than two classes use softmax scores
     and the multinomial log loss.
 
-    Defaults: Adam at learning_rate=0.01 in mini-batches of 32, up to 1000 epochs on
-    standardized features, with a light L2 penalty (alpha=1e-4) so separable data
+    Defaults: Adam at learning_rate=0.01 in mini-batches of 32 rows (batch_size="auto":
+    up to 256 for large data), up to 1000 epochs on standardized features, with a light
+    L2 penalty (alpha=1e-4) so separable data
     still has a finite optimum.
     """ + _COMMON_DOC + """
         class_weight: None, "balanced" or {class: weight}, multiplied into sample weights.
@@ -70,7 +72,7 @@ class LogisticRegression(LogisticOutputs, _LinearClassifier):
     """
 
     def __init__(
-        self, *, learning_rate=0.01, epochs=1000, batch_size=32, shuffle=True,
+        self, *, learning_rate=0.01, epochs=1000, batch_size="auto", shuffle=True,
         optimizer="adam", schedule=None, penalty="l2", alpha=0.0001, l1_ratio=0.15,
         fit_intercept=True, init="zeros", tol=1e-5, early_stopping=False,
         validation_fraction=0.1, n_iter_no_change=10, warm_start=False, callbacks=None,
@@ -91,8 +93,8 @@ class LinearSVC(_LinearClassifier):
     1/2 ||w||^2 term pulls the two margin lines score = +-1 apart (seed 000's SVM).
     More than two classes are handled one-vs-rest.
 
-    Defaults: Adam at learning_rate=0.01 in mini-batches of 32, up to 1000 epochs on
-    standardized features.
+    Defaults: Adam at learning_rate=0.01 in mini-batches of 32 rows (batch_size="auto":
+    up to 256 for large data), up to 1000 epochs on standardized features.
     """ + _COMMON_DOC.replace(_PENALTY_DOC, "") + """
         C: weight of the hinge error against the distance error (larger C, narrower margin).
         class_weight: None, "balanced" or {class: weight}, multiplied into sample weights.
@@ -108,7 +110,7 @@ class LinearSVC(_LinearClassifier):
     _loss_name = "hinge"
 
     def __init__(
-        self, C=1.0, *, learning_rate=0.01, epochs=1000, batch_size=32, shuffle=True,
+        self, C=1.0, *, learning_rate=0.01, epochs=1000, batch_size="auto", shuffle=True,
         optimizer="adam", schedule=None, fit_intercept=True, init="zeros", tol=1e-5,
         early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, warm_start=False,
         callbacks=None, verbose=0, random_state=None, standardize=True, record_path=False,

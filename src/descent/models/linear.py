@@ -75,8 +75,39 @@ class LinearObjective:
         return value, [gW, gb]
 
     def loss(self, params, X, Y, sw):
-        value, _ = mean_loss_and_gradient(self.point_loss, self.scores(params, X), Y, sw)
+        """The objective on (X, Y): the early-stopping validation loss, once an epoch.
+
+        Where the compiled loops train this fit, a compiled pass computes it too: a BLAS
+        product here would leave BLAS's threads spinning on the cores the next epoch
+        needs (measured 1.5x slower). Both ways agree to rounding.
+        """
+        value = self._compiled_loss(params, X, Y, sw)
+        if value is None:
+            value, _ = mean_loss_and_gradient(self.point_loss, self.scores(params, X), Y, sw)
         return value + penalty_value(params[0], self.penalty, self.alpha, self.l1_ratio)
+
+    def _compiled_loss(self, params, X, Y, sw) -> float | None:
+        """The mean loss from ``descent.kernels.runner.data_pass``, or None to use NumPy."""
+        if self.optimizer is None or Y.ndim != 2 or Y.shape[1] != 1:
+            return None
+        from ..kernels import ready
+        from ..kernels.runner import LOSS_CODES, data_pass
+
+        if (self.point_loss.name not in LOSS_CODES or X.ndim != 2 or X.shape[0] == 0
+                or X.dtype not in (np.float32, np.float64) or not X.flags.c_contiguous
+                or (sw is not None and not np.all(sw > 0))):
+            return None
+        kernels = ready(X.dtype)
+        if kernels is None:
+            return None
+        Wr, br = self.raw(*params)
+        y = np.ascontiguousarray(Y[:, 0], dtype=X.dtype)
+        weights = (np.empty(0, dtype=X.dtype) if sw is None
+                   else np.ascontiguousarray(sw, dtype=X.dtype))
+        value, _, _, _ = data_pass(kernels, X, y, weights, np.empty(0, dtype=np.int64), 0,
+                                   X.shape[0], np.ascontiguousarray(Wr[:, 0], dtype=X.dtype),
+                                   float(br[0]), LOSS_CODES[self.point_loss.name])
+        return value
 
     def compiled(self, params, X, Y, sw, batch_size, opt_state):
         """A runner of the compiled loops for this fit, or None where NumPy must run it."""
@@ -153,7 +184,11 @@ _COMMON_DOC = """
     Parameters shared by every descent estimator:
         learning_rate: step size (default chosen per estimator, see below).
         epochs: passes over the data.
-        batch_size: None for full batch, an int for mini-batches, 1 for stochastic descent.
+        batch_size: None for full batch, an int for mini-batches, 1 for stochastic descent,
+            or "auto": 32 rows, or for large data the largest power of two up to 256 that
+            leaves at least 500 steps an epoch (64 rows from 32,000 samples, 128 from
+            64,000, 256 from 128,000): fewer, less noisy and cheaper steps where there are
+            rows enough.
         shuffle: reshuffle the rows before each epoch of mini-batches.
         optimizer: "gd" (the seeds' step), "momentum", "nesterov", "adagrad", "rmsprop", "adam".
         schedule: "constant", "step", "exponential", "inverse_scaling", "cosine", a
@@ -198,8 +233,9 @@ class LinearRegression(RegressorMixin, _LinearModel):
     is the seeds' square trick w += lr (y - yhat) x, or absolute trick
     w += lr sign(y - yhat) x.
 
-    Defaults: Adam at learning_rate=0.01 in mini-batches of 32, up to 1000 epochs on
-    standardized data, which fits features and targets of any scale without tuning.
+    Defaults: Adam at learning_rate=0.01 in mini-batches of 32 rows (batch_size="auto":
+    up to 256 for large data), up to 1000 epochs on standardized data, which fits
+    features and targets of any scale without tuning.
     """ + _COMMON_DOC + """
     Example:
         >>> import numpy as np
@@ -212,7 +248,7 @@ class LinearRegression(RegressorMixin, _LinearModel):
     """
 
     def __init__(
-        self, loss="squared_error", *, learning_rate=0.01, epochs=1000, batch_size=32,
+        self, loss="squared_error", *, learning_rate=0.01, epochs=1000, batch_size="auto",
         shuffle=True, optimizer="adam", schedule=None, penalty=None, alpha=0.0001,
         l1_ratio=0.15, fit_intercept=True, init="zeros", tol=1e-5, early_stopping=False,
         validation_fraction=0.1, n_iter_no_change=10, warm_start=False, callbacks=None,

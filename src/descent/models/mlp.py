@@ -2,9 +2,10 @@
 
 Seed 000 works out the backward pass for one hidden sigmoid layer and one point;
 this module does it for any number of layers and a whole batch at once. The
-backward pass is written by hand (fused, in ``backprop``) for speed, and whole epochs
-run with Adam fused in place (``network_epoch``); ``backprop="engine"`` runs the same
-network through the computation-graph engine instead, and the tests hold them equal.
+backward pass is written by hand (fused, in ``backprop``, its elementwise passes compiled
+where Numba runs: ``descent.kernels.network``) for speed, and whole epochs run with Adam
+fused in place (``network_epoch``); ``backprop="engine"`` runs the same network through
+the computation-graph engine instead, and the tests hold them equal.
 """
 
 from __future__ import annotations
@@ -206,7 +207,8 @@ class MLPClassifier(LogisticOutputs, LabelOutputs, ClassifierMixin, _Network):
     multinomial log loss.
 
     Defaults: one hidden layer of 100 ReLU units, Glorot-uniform random start, Adam at
-    learning_rate=0.01 in mini-batches of 32, a light L2 penalty, standardized inputs.
+    learning_rate=0.01 in mini-batches of 32 rows (batch_size="auto":
+    up to 256 for large data), a light L2 penalty, standardized inputs.
     """ + _COMMON_DOC + _NETWORK_DOC + """
     Example:
         >>> import numpy as np
@@ -219,7 +221,7 @@ class MLPClassifier(LogisticOutputs, LabelOutputs, ClassifierMixin, _Network):
 
     def __init__(
         self, hidden_layer_sizes=(100,), activation="relu", *, learning_rate=0.01, epochs=1000,
-        batch_size=32, shuffle=True, optimizer="adam", schedule=None, penalty="l2",
+        batch_size="auto", shuffle=True, optimizer="adam", schedule=None, penalty="l2",
         alpha=0.0001, l1_ratio=0.15, init="random", tol=1e-5,
         early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, warm_start=False,
         callbacks=None, verbose=0, random_state=None, standardize=True, record_path=False,
@@ -235,7 +237,8 @@ class MLPRegressor(RegressorMixin, _Network):
     __doc__ = """A neural network regressor trained by backpropagation on the square error.
 
     Defaults: one hidden layer of 100 ReLU units, Adam at learning_rate=0.01 in
-    mini-batches of 32, standardized inputs and target.
+    mini-batches of 32 rows (batch_size="auto": up to 256 for large data), standardized
+    inputs and target.
     """ + _COMMON_DOC + _NETWORK_DOC + """
     Example:
         >>> import numpy as np
@@ -247,7 +250,7 @@ class MLPRegressor(RegressorMixin, _Network):
 
     def __init__(
         self, hidden_layer_sizes=(100,), activation="relu", *, learning_rate=0.01, epochs=1000,
-        batch_size=32, shuffle=True, optimizer="adam", schedule=None, penalty="l2",
+        batch_size="auto", shuffle=True, optimizer="adam", schedule=None, penalty="l2",
         alpha=0.0001, l1_ratio=0.15, init="random", tol=1e-5,
         early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, warm_start=False,
         callbacks=None, verbose=0, random_state=None, standardize=True, record_path=False,

@@ -21,7 +21,7 @@ from ..divergence import has_diverged
 from ..optim import named
 from ..optim.transforms import AdamState, ScaleByLearningRateState
 from ..penalties import clip_l1_crossings
-from .backprop import flat_views
+from .backprop import flat_views, network_kernels
 from .training import EpochResult
 
 
@@ -135,7 +135,8 @@ class EpochRunner:
         """The named Adam, in place on flat copies of the parameters and its averages.
 
         The same operations as ``optim.adam`` followed by ``p + u``, in the same order,
-        so the results agree bit for bit.
+        so the results agree bit for bit: compiled (``kernels.network.adam_step``, one pass)
+        where Numba runs, else in NumPy (``_numpy_adam_step``).
         """
         b1, b2, eps = _adam_defaults()
         keep1, keep2 = 1.0 - b1, 1.0 - b2
@@ -146,6 +147,9 @@ class EpochRunner:
         params = flat_views(flat, self.shapes)
         count, lr_count = adam.count, lr_state.count
         g, t1, t2 = self.workspace.flat_grad, np.empty_like(flat), np.empty_like(flat)
+        compiled = network_kernels(flat.dtype)
+        as_dtype = flat.dtype.type  # the scalars in the vectors' dtype, as NumPy rounds them
+        constants = tuple(as_dtype(x) for x in (b1, b2, keep1, keep2, eps))
         weights = params[0::2]
         before = [np.empty_like(W) for W in weights] if self.l1 else []
 
@@ -167,22 +171,14 @@ class EpochRunner:
             root_correction2 = (1.0 / (1.0 - b2**count)) ** 0.5
             factor = -float(rate(lr_count)) if callable(rate) else -float(rate)
             lr_count += 1
-            np.multiply(g, keep1, out=t1)
-            m *= b1
-            m += t1  # b1 m + (1 - b1) g
-            np.multiply(g, g, out=t1)
-            t1 *= keep2
-            v *= b2
-            v += t1  # b2 v + (1 - b2) g^2
-            np.sqrt(v, out=t1)
-            t1 *= root_correction2
-            t1 += eps
-            np.multiply(m, correction1, out=t2)
-            t2 /= t1
-            t2 *= factor  # the update: -lr m_hat / (sqrt(v_hat) + eps)
             for W, old in zip(weights, before, strict=False):
                 np.copyto(old, W)
-            flat += t2
+            if compiled is not None:
+                compiled.adam_step(flat, g, m, v, *constants, as_dtype(correction1),
+                                   as_dtype(root_correction2), as_dtype(factor))
+            else:
+                _numpy_adam_step(flat, g, m, v, t1, t2, b1, b2, keep1, keep2, eps,
+                                 correction1, root_correction2, factor)
             for W, old in zip(weights, before, strict=False):
                 clip_l1_crossings(old, W, self.objective.penalty)
             steps += 1
@@ -191,3 +187,22 @@ class EpochRunner:
                 record_path(params)
         grads = [a.copy() for a in self.workspace.grads]
         return EpochResult(params, state(), steps, total, grads, first_loss)
+
+
+def _numpy_adam_step(flat, g, m, v, t1, t2, b1, b2, keep1, keep2, eps, correction1,
+                     root_correction2, factor) -> None:
+    """``kernels.network.adam_step`` in NumPy, into the scratch vectors t1 and t2."""
+    np.multiply(g, keep1, out=t1)
+    m *= b1
+    m += t1  # b1 m + (1 - b1) g
+    np.multiply(g, g, out=t1)
+    t1 *= keep2
+    v *= b2
+    v += t1  # b2 v + (1 - b2) g^2
+    np.sqrt(v, out=t1)
+    t1 *= root_correction2
+    t1 += eps
+    np.multiply(m, correction1, out=t2)
+    t2 /= t1
+    t2 *= factor  # the update: -lr m_hat / (sqrt(v_hat) + eps)
+    flat += t2
