@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from ..divergence import has_diverged, smaller_rate
+from ..kernels.order import shuffled_order
 from ..penalties import clip_l1_crossings
 from ._validation import DivergenceError
 from .history import History
@@ -187,7 +188,7 @@ def train(
     stopped_early = False
     epoch = 0
     for epoch in range(1, epochs + 1):
-        order = rng.permutation(n) if shuffle and (batch_size is not None and batch_size < n) \
+        order = shuffled_order(rng, n) if shuffle and (batch_size is not None and batch_size < n) \
             else None
         if runner is not None and runner.whole_epoch:
             done = runner.epoch(params, opt_state, order, first_loss, record_path)
