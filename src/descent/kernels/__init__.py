@@ -12,7 +12,9 @@ modules: ``_jit`` (Numba's settings and cache folder), ``pointwise`` (the losses
 point at a time), ``passes`` (one pass over rows: losses and gradient), ``linear`` (the
 loops the training loop calls: a whole epoch, a chunked pass), ``runner`` (the Python
 side that hands the training loop's state to the loops and back), ``rates``
-(learning-rate schedules as arrays).
+(learning-rate schedules as arrays), ``stats`` (the fit's set-up pass: scaling and the
+check for NaN and infinity), ``order`` (each epoch's shuffled order of rows) and
+``network`` (the elementwise passes and Adam step of the MLPs).
 """
 
 from __future__ import annotations
