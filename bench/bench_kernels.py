@@ -41,6 +41,7 @@ from sklearn.linear_model import SGDClassifier, SGDRegressor
 
 import descent as d
 from descent import kernels
+from descent.kernels.order import shuffled_order
 from descent.numerics import sigmoid
 
 try:  # PyTorch comes from the bench extra; without it its rows say so
@@ -139,7 +140,8 @@ def full_batch(quick: bool, dtype) -> Table:
             loss.backward()
 
         methods["torch"] = _self_timed(torch_epoch, BLAS_REST)
-    group = measure_group(methods, "read", repeats=3 if quick else 5, timer=_timer)
+    # The memory's speed here drifts within seconds; 9 paired rounds steady the median ratio.
+    group = measure_group(methods, "read", repeats=3 if quick else 9, timer=_timer)
     labels = {
         "read": "one read of X (`X @ w`, OpenBLAS, 2 threads)",
         "numpy": "NumPy epoch by hand (`X @ w`, then `X.T @ r`)",
@@ -171,6 +173,7 @@ def full_batch(quick: bool, dtype) -> Table:
         one = _one_core(X, yf, w)
         read1, pass1 = one.timings["read"].median, one.timings["pass"].median
         read2, pass2 = group.timings["read"].median, group.timings["descent"].median
+        two = _two_cores(X, yf, w)
         table.bounds.append(
             f"the fused pass reads X once, but it also does the arithmetic (two dot products "
             f"of {p} and the loss a row): on rows already in cache it takes {per_row:.1f} ns a "
@@ -179,8 +182,14 @@ def full_batch(quick: bool, dtype) -> Table:
             f"arithmetic behind the memory, the pass takes {one.ratios['pass']:.2f}x one read "
             f"of X on one BLAS thread ({pass1 * 1e3:.1f} ms against {read1 * 1e3:.1f} ms); "
             f"on two cores the read takes {read2 / read1:.2f}x its one-core time and the "
-            f"pass {pass2 / pass1:.2f}x. The memory speed of this machine also varies between runs "
-            f"(the read ranged {fmt_time(group.timings['read'])} here), and the ratio with it.")
+            f"pass {pass2 / pass1:.2f}x. The pass streams X into L2 two blocks ahead of its "
+            f"reads; a bare compiled read of X with the same prefetches (the dot products "
+            f"alone, on the same two threads) takes {two.ratios['bare']:.2f}x the BLAS read "
+            f"in paired rounds, the pass {two.ratios['pass']:.2f}x: the difference is the "
+            f"part of the pass's arithmetic that the memory does not hide. The memory's speed "
+            f"also varies between runs here (the read ranged {fmt_time(group.timings['read'])} "
+            f"in this table), and the ratio with it: the faster the memory, the less "
+            f"arithmetic it hides.")
     return table
 
 
@@ -238,6 +247,52 @@ def _one_core(X, y, w):
         "read": read,
         "pass": lambda: runner.data_pass(linear, X, y, none, everything, 0, len(X), w, 0.1, 3,
                                          workers=1)}, "read", repeats=5)
+
+
+@cache
+def _stream_dots():
+    """A compiled ``dots(X, w, out, lo, hi)``: out[i] = x_i . w for rows lo..hi, streaming X
+    into L2 as the fused pass does (two 16 KB blocks ahead): the fastest read of X here."""
+    import numba
+
+    from descent.kernels._jit import prefetch_l2, zero_of
+
+    @numba.njit(fastmath=True, error_model="numpy", boundscheck=False, nogil=True)
+    def dots(X, w, out, lo, hi):
+        p, line = X.shape[1], 64 // X.itemsize
+        ahead, lead, limit = lo * p, 32768 // X.itemsize, hi * p
+        for i in range(lo, hi):
+            stop = min((i + 1) * p + lead, limit)
+            while ahead < stop:
+                prefetch_l2(X, ahead)
+                ahead += line
+            s = zero_of(X)
+            for j in range(p):
+                s += X[i, j] * w[j]
+            out[i] = s
+
+    return dots
+
+
+def _two_cores(X, y, w):
+    """The fused pass, the bare streaming read and one BLAS read, on two cores, paired."""
+    from descent.kernels import runner
+
+    linear = kernels.ready(X.dtype)
+    none, everything = np.empty(0, dtype=X.dtype), np.empty(0, dtype=np.int64)
+    out, dots, half = np.empty(len(X), dtype=X.dtype), _stream_dots(), len(X) // 2
+    pool = runner._pool(2)
+
+    def bare():
+        job = pool.submit(dots, X, w, out, half, len(X))
+        dots(X, w, out, 0, half)
+        job.result()
+
+    return measure_group({
+        "read": _self_timed(lambda: X @ w, BLAS_REST),
+        "pass": _self_timed(lambda: runner.data_pass(linear, X, y, none, everything, 0, len(X),
+                                                     w, 0.1, 3)),
+        "bare": _self_timed(bare)}, "read", repeats=7, timer=_timer)
 
 
 # ----- target 2: batch size 1 against scikit-learn's SGD ---------------------------------------
@@ -308,7 +363,7 @@ def stochastic(quick: bool) -> Table:
         fastest = max(sk_rates)
         loss, fit = slowest
         whole, inside = _time_in_epochs(fit)
-        shuffle = measure(lambda: np.random.default_rng(0).permutation(n), repeats=7).low
+        shuffle = measure(lambda: shuffled_order(np.random.default_rng(0), n), repeats=7).low
         order = np.random.default_rng(0).permutation(n)
         out = np.empty(n)
         reads = measure(lambda: _random_row_dots()(X, order, X[0], out), repeats=7).low
@@ -322,7 +377,7 @@ def stochastic(quick: bool) -> Table:
             f"whole fit included; scikit-learn's fastest loss takes {1e9 / fastest:.0f} ns, so "
             f"3x needs {1e9 / fastest / 3:.0f} ns. Of the {whole * per:.0f} ns of the slowest "
             f"({loss}), the compiled epochs take {inside * per:.0f} ns; the rest is the fit's "
-            f"Python around them, of which drawing each epoch's order (rng.permutation) alone "
+            f"Python around them, of which drawing each epoch's order (the shuffle) alone "
             f"takes {shuffle * epochs * per:.0f} ns a sample. Inside the epochs, most of a step "
             f"is waiting for its row: a bare compiled loop that only reads the rows in a "
             f"random order (a dot product each, the row 8 ahead prefetched, from a "

@@ -9,6 +9,7 @@ import importlib.util
 import json
 import math
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -225,6 +226,8 @@ def test_jit_helpers_keep_dtypes_and_values():
 
     @numba.njit
     def helpers(a):
+        _jit.prefetch(a, 0)
+        _jit.prefetch_l2(a, a.shape[0] - 1)
         return _jit.zero_of(a), _jit.opaque(0.25 / a.shape[0])
 
     zero32, quarter = helpers(np.ones(1, dtype=np.float32))
@@ -233,6 +236,9 @@ def test_jit_helpers_keep_dtypes_and_values():
     if _jit.HELPERS:  # typed float32 inside compiled code (a 0.0 literal would be float64)
         returned = helpers.nopython_signatures[0].return_type
         assert returned[0] == numba.float32 and returned[1] == numba.float64
+        if platform.machine().lower() in ("x86_64", "amd64"):  # into L1 and L2, into L2
+            code = helpers.inspect_asm(helpers.nopython_signatures[0].args)
+            assert "prefetcht0" in code and "prefetcht1" in code
 
 
 @needs_numba
@@ -247,6 +253,104 @@ def test_the_pass_is_the_same_bits_on_any_number_of_threads():
     for other in others:
         assert (other[0], other[2], other[3]) == (value, gb, total)
         assert np.array_equal(other[1], g)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_slice_of_rows_in_turn_streams_to_the_same_result(dtype):
+    # Rows lo..hi of X itself: one prefetched stream across chunk boundaries that must
+    # stop at each run's end. 7 features: rows that do not start on a cache line.
+    linear = kernels.ready(dtype)
+    rng = np.random.default_rng(11)
+    X, w = rng.normal(size=(30_001, 7)).astype(dtype), rng.normal(size=7).astype(dtype)
+    y = rng.integers(0, 2, len(X)).astype(dtype)
+    none, rows = np.empty(0, dtype=dtype), np.empty(0, dtype=np.int64)
+    lo, hi = 1_234, 29_999  # 7 chunks, the last one short
+    results = [runner.data_pass(linear, X, y, none, rows, lo, hi, w, 0.1, 3, workers=k)
+               for k in (1, 2, 3)]
+    Xs, s = X[lo:hi].astype(np.float64), X[lo:hi].astype(np.float64) @ w + 0.1
+    r = (1 / (1 + np.exp(-s)) - y[lo:hi]) / (hi - lo)
+    loss = np.mean(np.logaddexp(0, s) - y[lo:hi] * s)
+    value, g, gb, total = results[0]
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert total == hi - lo and value == pytest.approx(loss, rel=tol)
+    np.testing.assert_allclose(g, Xs.T @ r, rtol=0, atol=tol * np.abs(Xs).max())
+    assert gb == pytest.approx(r.sum(), abs=tol)
+    for other in results[1:]:
+        assert (other[0], other[2], other[3]) == (value, gb, total)
+        assert np.array_equal(other[1], g)
+
+
+def test_claims_hand_out_every_chunk_once_in_shrinking_runs():
+    import threading
+
+    for count, workers in [(1, 2), (5, 2), (245, 2), (245, 3), (1000, 16)]:
+        claims = runner._Claims(count, workers)
+        runs = []
+        while (run := claims.take()) is not None:
+            runs.append(run)
+        assert [c for first, last in runs for c in range(first, last)] == list(range(count))
+        sizes = [last - first for first, last in runs]
+        assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+        assert sizes[0] == -(-count // (2 * workers)) and claims.take() is None
+    # taken from several threads at once: still each chunk exactly once
+    claims, taken = runner._Claims(10_000, 4), []
+
+    def take_all():
+        while (run := claims.take()) is not None:
+            taken.extend(range(*run))
+
+    workers = [threading.Thread(target=take_all) for _ in range(4)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert sorted(taken) == list(range(10_000))
+
+
+@needs_numba
+def test_a_slow_thread_takes_fewer_runs_and_changes_no_bit():
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    linear = kernels.ready(np.float64)
+    rng = np.random.default_rng(12)
+    X, y, w = rng.normal(size=(60_000, 5)), rng.integers(0, 2, 60_000) * 1.0, rng.normal(size=5)
+    none, rows = np.empty(0), np.empty(0, dtype=np.int64)
+    main, runs = threading.get_ident(), {"main": 0, "pool": 0}
+
+    def chunks_pass(*args):
+        if threading.get_ident() == main:  # slow enough for the pool's thread to wake
+            runs["main"] += 1
+            time.sleep(0.005)
+        else:  # the pool's thread: slowed down more, as if its core were busy
+            runs["pool"] += 1
+            time.sleep(0.1)
+        return linear.chunks_pass(*args)
+
+    slowed = SimpleNamespace(chunks_pass=chunks_pass, scratch=linear.scratch,
+                             weight_total=linear.weight_total)
+    slow = runner.data_pass(slowed, X, y, none, rows, 0, len(X), w, 0.1, 3, workers=2)
+    alone = runner.data_pass(linear, X, y, none, rows, 0, len(X), w, 0.1, 3, workers=1)
+    assert runs["main"] > runs["pool"] >= 1  # 15 chunks in 8 runs: the main thread took most
+    assert (slow[0], slow[2], slow[3]) == (alone[0], alone[2], alone[3])
+    assert np.array_equal(slow[1], alone[1])
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scratch_shares_no_cache_line_with_other_memory(dtype):
+    linear = kernels.ready(dtype)
+    for p in (3, 100):
+        space = linear.scratch(p, dtype)
+        assert [a.shape for a in space] == [(64,), (3, 64), (3, max(p, 64))]
+        assert [a.dtype for a in space] == [np.int64, np.float64, dtype]
+        for a in space:
+            start, end = a.ctypes.data, a.ctypes.data + a.nbytes
+            base = a.base.ctypes.data
+            assert a.flags.c_contiguous and start % 64 == 0
+            assert start - base >= 64 and base + a.base.nbytes - end >= 64
 
 
 # ----- the training record is the same on both paths -----------------------------------------

@@ -7,11 +7,15 @@ still in the L1 cache when it is read again for the gradient:
 1. the block's row numbers, weights and targets;
 2. its scores, 4 dot products at a time (independent sums for the CPU to overlap);
 3. its losses and slopes, in one vectorised loop per loss;
-4. the gradient, 4 rows per pass over g, while the next block's rows are prefetched
-   (LLVM's prefetch: the memory works while the arithmetic does).
+4. the gradient, 4 rows per pass over g.
 
-``chunks_pass`` runs this over chunks of a large batch, one thread per range of chunks
-(``runner.data_pass``); ``linear.epoch`` runs it per mini-batch. Rows are indexed in X
+Prefetches (LLVM's prefetch) keep the memory working while the arithmetic runs. Rows
+in turn are one stream: steps 2 and 4 each ask for two rows' worth of lines two blocks
+ahead per four rows, into L2. Rows by number (``idx``) get the next block's rows
+prefetched during step 4.
+
+``chunks_pass`` runs this over runs of chunks of a large batch, each thread taking runs
+in turn (``runner.data_pass``); ``linear.epoch`` runs it per mini-batch. Rows are indexed in X
 directly: a row view would cost a reference count per row.
 """
 
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import jit, jit_inline, prefetch, zero_of
+from ._jit import jit, jit_inline, prefetch, prefetch_l2, zero_of
 from .pointwise import (
     absolute_error,
     hinge,
@@ -64,14 +68,32 @@ def _block(X, y, sw, idx, start, m, scale, rows, work):
 
 
 @jit_inline
-def _scores(X, w, b, rows, m, work):
-    """work[0, i] = x_i . w + b, four rows at a time (four independent sums in flight)."""
+def _stream(X, ahead, target, limit, line):
+    """Prefetch X's elements from ``ahead`` up to ``target`` (flat, below ``limit``) into L2,
+    a line at a time; return where the next call starts."""
+    stop = min(target, limit)
+    while ahead < stop:
+        prefetch_l2(X, ahead)
+        ahead += line
+    return ahead
+
+
+@jit_inline
+def _scores(X, w, b, rows, m, work, ahead, base, lead, limit, line):
+    """work[0, i] = x_i . w + b, four rows at a time (four independent sums in flight).
+
+    With ``lead`` > 0 the rows are X's own, in turn, from flat element ``base``: each
+    step prefetches two rows' worth of the stream ``lead`` elements ahead (``_stream``),
+    and ``_accumulate`` the other two, so the memory gets requests at an even pace.
+    """
     p = X.shape[1]
     # Sums start from a zero of X's dtype at element 0: whole vectors from the start, and
     # float32 data summed in float32 (a 0.0 literal would make every sum float64).
     zero = zero_of(X)
     i = 0
     while i + 4 <= m:
+        if lead > 0:
+            ahead = _stream(X, ahead, base + (i + 4) // 2 * p + lead, limit, line)
         r0, r1, r2, r3 = rows[i], rows[i + 1], rows[i + 2], rows[i + 3]
         s0, s1, s2, s3 = zero, zero, zero, zero
         for j in range(p):
@@ -89,6 +111,7 @@ def _scores(X, w, b, rows, m, work):
             s0 += X[r0, j] * w[j]
         work[0, i] = s0 + b
         i += 1
+    return ahead
 
 
 @jit_inline
@@ -121,24 +144,62 @@ def _slopes(loss, work, m, slopes):
 
 
 @jit_inline
-def _accumulate(X, rows, m, slopes, g, idx, next_row, line):
-    """g += sum_i slope_i x_i, four rows per pass over g, prefetching the next block."""
+def _accumulate(X, rows, m, slopes, g, idx, next_row, ahead, base, lead, limit, line):
+    """g += sum_i slope_i x_i, four rows per pass over g.
+
+    With ``lead`` > 0 it goes on streaming X (see ``_scores``); else it prefetches the
+    rows of the next block, from ``next_row`` on.
+    """
     p = X.shape[1]
+    half = m // 2
     i = 0
     while i + 4 <= m:
-        _prefetch_rows(X, idx, next_row + i, 4, line)
+        if lead > 0:
+            ahead = _stream(X, ahead, base + (half + (i + 4) // 2) * p + lead, limit, line)
+        else:
+            _prefetch_rows(X, idx, next_row + i, 4, line)
         r0, r1, r2, r3 = rows[i], rows[i + 1], rows[i + 2], rows[i + 3]
         d0, d1, d2, d3 = slopes[i], slopes[i + 1], slopes[i + 2], slopes[i + 3]
         for j in range(p):
             g[j] += d0 * X[r0, j] + d1 * X[r1, j] + d2 * X[r2, j] + d3 * X[r3, j]
         i += 4
     while i < m:
-        _prefetch_rows(X, idx, next_row + i, 1, line)
+        if lead <= 0:
+            _prefetch_rows(X, idx, next_row + i, 1, line)
         r0 = rows[i]
         d0 = slopes[i]
         for j in range(p):
             g[j] += d0 * X[r0, j]
         i += 1
+    return ahead
+
+
+@jit_inline
+def _block_rows(X, rows):
+    """Rows a block: about 16 KB, so a block read for its scores is still in the 48 KB L1
+    cache when the gradient reads it again; a multiple of 4, at most the scratch."""
+    return min(rows.shape[0], max(16384 // (X.shape[1] * X.itemsize) // 4 * 4, 4))
+
+
+@jit_inline
+def _pass(X, y, sw, idx, lo, hi, w, b, loss, scale, g, rows, work, slopes, ahead, lead, limit):
+    """The blocks of rows lo..hi; (sum c_i L_i, sum c_i slope_i, the stream's cursor)."""
+    line = max(64 // X.itemsize, 1)
+    p = X.shape[1]
+    block = _block_rows(X, rows)
+    value = 0.0
+    gb = 0.0
+    for start in range(lo, hi, block):
+        m = min(block, hi - start)
+        _block(X, y, sw, idx, start, m, scale, rows, work)
+        ahead = _scores(X, w, b, rows, m, work, ahead, start * p, lead, limit, line)
+        v, s = _slopes(loss, work, m, slopes)
+        value += v
+        gb += s
+        # without a stream: prefetch the next block, or for tiny batches the row 8 steps ahead
+        ahead = _accumulate(X, rows, m, slopes, g, idx, start + max(m, 8), ahead, start * p,
+                            lead, limit, line)
+    return value, gb, ahead
 
 
 def _rows_pass(X, y, sw, idx, lo, hi, w, b, loss, scale, g, rows, work, slopes):
@@ -148,21 +209,7 @@ def _rows_pass(X, y, sw, idx, lo, hi, w, b, loss, scale, g, rows, work, slopes):
     ``idx`` is empty. ``rows`` (int64), ``work`` (float64, 3 rows) and ``slopes`` (X's
     dtype) are scratch space as long as a block.
     """
-    line = max(64 // X.itemsize, 1)
-    # A block's rows must stay in the 48 KB L1 cache between reading them for the scores
-    # and again for the gradient: about 16 KB of rows, a multiple of 4, at most the scratch.
-    block = min(rows.shape[0], max(16384 // (X.shape[1] * X.itemsize) // 4 * 4, 4))
-    value = 0.0
-    gb = 0.0
-    for start in range(lo, hi, block):
-        m = min(block, hi - start)
-        _block(X, y, sw, idx, start, m, scale, rows, work)
-        _scores(X, w, b, rows, m, work)
-        v, s = _slopes(loss, work, m, slopes)
-        value += v
-        gb += s
-        # prefetch the next block, or for tiny batches the row 8 steps ahead
-        _accumulate(X, rows, m, slopes, g, idx, start + max(m, 8), line)
+    value, gb, _ = _pass(X, y, sw, idx, lo, hi, w, b, loss, scale, g, rows, work, slopes, 0, 0, 0)
     return value, gb
 
 
@@ -187,14 +234,26 @@ weight_total = jit()(_weight_total)
 _weight_total = jit_inline(_weight_total)
 
 
+def _padded(shape, dtype) -> np.ndarray:
+    """An empty C-contiguous array that shares no 64-byte cache line with any other:
+    each thread of a pass writes its own scratch, and two threads writing one line
+    would pass it back and forth between their cores."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    pad = -(-64 // dtype.itemsize)
+    buffer = np.empty(size + 3 * pad, dtype=dtype)
+    skip = (-buffer.ctypes.data % 64) // dtype.itemsize
+    return buffer[pad + skip:pad + skip + size].reshape(shape)
+
+
 def scratch(p: int, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Working space for one thread's loop: (rows, work, vectors).
 
     The loops allocate nothing (they are compiled without Numba's reference counting,
     whose atomic updates cost more than a stochastic step), so the caller hands them this.
     """
-    return (np.empty(64, dtype=np.int64), np.empty((3, 64)),
-            np.empty((3, max(p, 64)), dtype=dtype))
+    return (_padded(64, np.int64), _padded((3, 64), np.float64),
+            _padded((3, max(p, 64)), dtype))
 
 
 @jit()
@@ -203,16 +262,30 @@ def chunks_pass(X, y, sw, idx, lo, hi, w, b, loss, scale, chunk, first, last, pa
     """Chunks first .. last - 1 (of ``chunk`` rows each) of the rows lo..hi, one per slot.
 
     Chunk c adds its gradient into parts[c], its sum c_i L_i into values[c] and its sum
-    c_i slope_i into slopes[c]. Each thread of a parallel pass runs this on its own
-    range of chunks, without the GIL; the caller adds the slots up in order, so the
+    c_i slope_i into slopes[c]. The threads of a parallel pass run this on the runs of
+    chunks they take, without the GIL; the caller adds the slots up in order, so the
     result has the same bits on any number of threads.
+
+    Rows in turn (``idx`` empty) are one contiguous stream through the run: the
+    prefetches run two blocks ahead of the reads, across chunk boundaries, and stop at
+    the end of the run (the next one may be another thread's). A chunk's gradient is
+    summed in this thread's scratch and written to parts[c] once: neighbouring slots of
+    two threads may share a cache line.
     """
+    p = X.shape[1]
+    g = vectors[0]
+    stream = idx.shape[0] == 0
+    lead = 2 * _block_rows(X, rows) * p if stream else 0
+    ahead = (lo + first * chunk) * p
+    limit = min(lo + last * chunk, hi) * p
     for c in range(first, last):
         start = lo + c * chunk
-        for j in range(X.shape[1]):
-            parts[c, j] = 0.0
-        value, slope = rows_pass(X, y, sw, idx, start, min(start + chunk, hi), w, b, loss,
-                                 scale, parts[c], rows, work, vectors[2])
+        for j in range(p):
+            g[j] = 0.0
+        value, slope, ahead = _pass(X, y, sw, idx, start, min(start + chunk, hi), w, b, loss,
+                                    scale, g, rows, work, vectors[2], ahead, lead, limit)
+        for j in range(p):
+            parts[c, j] = g[j]
         values[c] = value
         slopes[c] = slope
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -75,12 +76,36 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return _pools[key]
 
 
+class _Claims:
+    """Chunks 0 .. count - 1 handed out in turn, in shrinking runs ("guided" scheduling).
+
+    A run is a share of what is left (the first ones long: few hand-overs), down to a
+    chunk at the end, so a core slowed for a while (by another process, or by its pool
+    thread waking late) takes fewer runs and both finish together. Which core sums a
+    chunk changes nothing in the result.
+    """
+
+    def __init__(self, count: int, workers: int):
+        self.next, self.count, self.share = 0, count, 2 * workers
+        self.lock = threading.Lock()
+
+    def take(self) -> tuple[int, int] | None:
+        with self.lock:
+            first = self.next
+            if first >= self.count:
+                return None
+            self.next = min(first + -(-(self.count - first) // self.share), self.count)
+            return first, self.next
+
+
 def data_pass(kernels, X, y, sw, idx, lo, hi, w, b, loss, workers=None):
     """Mean loss of rows lo..hi (of ``idx``, when not empty) and its gradient, on all cores.
 
     Returns (mean loss, d/dw as float64 (p,), d/db, weight total). The rows are cut into
-    chunks of ``CHUNK``; each worker takes a contiguous range of chunks, and the chunks'
-    sums are added in order afterwards: the same bits on any number of workers.
+    chunks of ``CHUNK``, each summed on its own, and the chunks' sums are added in order
+    afterwards: the same bits on any number of workers. The workers take runs of
+    consecutive chunks (``_Claims``: each run one stream of memory); the calling thread
+    is one of them, so it starts at once while the pool's threads wake.
     """
     workers = threads() if workers is None else workers
     count = -(-(hi - lo) // CHUNK)
@@ -88,17 +113,25 @@ def data_pass(kernels, X, y, sw, idx, lo, hi, w, b, loss, workers=None):
     values, slopes = np.empty(count), np.empty(count)
     total = kernels.weight_total(sw, idx, lo, hi)
     args = (X, y, sw, idx, lo, hi, w, b, loss, 1.0 / total, CHUNK)
-    cuts = np.linspace(0, count, min(workers, count) + 1).round().astype(int).tolist()
-    if len(cuts) == 2:
+    workers = min(workers, count)
+    if workers <= 1:
         kernels.chunks_pass(*args, 0, count, parts, values, slopes,
                             *kernels.scratch(X.shape[1], X.dtype))
     else:
-        pool = _pool(workers)
-        jobs = [pool.submit(kernels.chunks_pass, *args, first, last, parts, values, slopes,
-                            *kernels.scratch(X.shape[1], X.dtype))
-                for first, last in zip(cuts[:-1], cuts[1:], strict=False)]
-        for job in jobs:
-            job.result()
+        claims = _Claims(count, workers)
+
+        def work():
+            space = kernels.scratch(X.shape[1], X.dtype)
+            while (run := claims.take()) is not None:
+                kernels.chunks_pass(*args, *run, parts, values, slopes, *space)
+
+        pool = _pool(workers)  # shared with the set-up pass (stats), which uses them all
+        jobs = [pool.submit(work) for _ in range(workers - 1)]
+        try:
+            work()
+        finally:  # the pool's threads write into parts: wait for them, even on an error
+            for job in jobs:
+                job.result()
     return float(values.sum()), parts.sum(axis=0, dtype=np.float64), float(slopes.sum()), total
 
 
