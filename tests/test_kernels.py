@@ -6,13 +6,10 @@ counts its calls), so no test passes by falling back.
 """
 
 import importlib.util
-import json
 import math
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -24,6 +21,8 @@ from descent import kernels
 from descent.kernels import rates as rates_module
 from descent.kernels import runner
 from descent.optim import get_schedule
+
+from .subprocesses import assert_second_process_starts_warm, run_python
 
 SRC = Path(d.__file__).resolve().parent
 needs_numba = pytest.mark.skipif(importlib.util.find_spec("numba") is None,
@@ -573,13 +572,6 @@ def test_switch_turns_the_kernels_off(monkeypatch):
 
 
 # ----- the cache and the fallbacks, in fresh processes --------------------------------------------
-def run_python(code: str, env: dict, cwd=None) -> dict:
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, **env}, cwd=cwd, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 FIT_AND_REPORT = """
 import json, numpy as np, descent as d
 from descent import kernels
@@ -593,14 +585,9 @@ print(json.dumps({name: [sum(s.cache_hits.values()), sum(s.cache_misses.values()
                   for name, s in stats.items()}))
 """
 
-
 @needs_numba
 def test_a_second_process_starts_warm_from_the_disk_cache():
-    env = {"DESCENT_JIT": "1"}
-    run_python(FIT_AND_REPORT, env)  # fills the cache if this checkout has none yet
-    report = run_python(FIT_AND_REPORT, env)
-    for name, (hits, misses) in report.items():
-        assert hits > 0 and misses == 0, f"{name}: {hits} cache hits, {misses} misses"
+    assert_second_process_starts_warm(FIT_AND_REPORT)
 
 
 def blocked(folder: Path, name: str) -> Path:

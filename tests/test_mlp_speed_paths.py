@@ -10,10 +10,6 @@ two agree to rounding.
 """
 
 import importlib.util
-import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -24,6 +20,8 @@ from descent.losses import get_loss
 from descent.models import DivergenceError, backprop
 from descent.models.mlp import NetworkObjective
 from descent.models.network_epoch import EpochRunner, _numpy_adam_step
+
+from .subprocesses import assert_second_process_starts_warm
 
 needs_numba = pytest.mark.skipif(importlib.util.find_spec("numba") is None,
                                  reason="Numba is not installed")
@@ -339,17 +337,7 @@ print(json.dumps({name: [sum(s.cache_hits.values()), sum(s.cache_misses.values()
                   for name, s in stats.items()}))
 """
 
-
 @needs_numba
 def test_a_second_process_loads_the_network_kernels_from_the_disk_cache():
-    def run():
-        done = subprocess.run([sys.executable, "-c", WARM_START], capture_output=True,
-                              text=True, env={**os.environ, "DESCENT_JIT": "1"}, timeout=300)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-    run()  # fills the cache if this checkout has none yet
-    report = run()
+    report = assert_second_process_starts_warm(WARM_START)
     assert len(report) == 7
-    for name, (hits, misses) in report.items():
-        assert hits > 0 and misses == 0, f"{name}: {hits} cache hits, {misses} misses"

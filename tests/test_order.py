@@ -1,10 +1,6 @@
 """Each epoch's order of rows: a seeded Fisher-Yates shuffle, compiled or in Python."""
 
-import json
 import math
-import os
-import subprocess
-import sys
 from collections import Counter
 from itertools import permutations
 
@@ -14,6 +10,8 @@ import pytest
 import descent as d
 from descent.kernels import order as order_module
 from descent.kernels.order import _python_shuffle_by, shuffled_order
+
+from .subprocesses import assert_second_process_starts_warm
 
 try:
     import numba  # noqa: F401
@@ -77,18 +75,9 @@ import json, numpy as np
 from descent.kernels import order, order_loop
 order.shuffled_order(np.random.default_rng(0), 10)
 s = order_loop.shuffle_by.stats
-print(json.dumps([sum(s.cache_hits.values()), sum(s.cache_misses.values())]))
+print(json.dumps({"shuffle_by": [sum(s.cache_hits.values()), sum(s.cache_misses.values())]}))
 """
-
 
 @needs_numba
 def test_a_second_process_loads_the_compiled_shuffle_from_the_disk_cache():
-    def run():
-        done = subprocess.run([sys.executable, "-c", WARM], capture_output=True, text=True,
-                              env={**os.environ, "DESCENT_JIT": "1"}, timeout=300)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-    run()  # fills the cache if this checkout has none yet
-    hits, misses = run()
-    assert hits > 0 and misses == 0
+    assert_second_process_starts_warm(WARM)
