@@ -153,6 +153,22 @@ def _row_step_of(direction, W, b, X, r, slope, gb, l2, state, hyper, rate):
     return 0.5 * l2 * value
 
 
+@jit_inline
+def _exploded(value, first):
+    """The divergence rule of descent.divergence.has_diverged: not finite, or grown 1e10-fold."""
+    return not math.isfinite(value) or value - first > 1e10 * (1.0 + abs(first))
+
+
+@jit_inline
+def _record(path, step, W, b, scale):
+    """Row ``step`` of the recorded path: [scale * W, b] (nothing when no path is kept)."""
+    if path.shape[0] > 0:
+        p = W.shape[0]
+        for j in range(p):
+            path[step, j] = W[j] * scale
+        path[step, p] = b[0]
+
+
 # ----- stochastic plain gradient descent: the weights as a scale times a vector --------------
 # With an L2 penalty every step shrinks all of W: W <- (1 - rate l2) W - rate slope x. Kept
 # as W = scale * V, the shrink is one multiplication of ``scale`` and a step touches V only
@@ -217,7 +233,7 @@ def _scaled_gd_steps(X, y, sw, order, stop, loss, W, b, fit_intercept, l2, rates
         value = point + 0.5 * l2 * (scale * scale) * norm
         if not has_first:
             first, has_first = value, True
-        if not math.isfinite(value) or value - first > 1e10 * (1.0 + abs(first)):
+        if _exploded(value, first):
             _fold_scale(W, scale)
             return 1, step, total, first, has_first, value
         rate = rates[step]
@@ -231,10 +247,7 @@ def _scaled_gd_steps(X, y, sw, order, stop, loss, W, b, fit_intercept, l2, rates
         if fit_intercept:
             b[0] = b[0] + slope * -rate
         total += value * (sw[r] if sw.shape[0] > 0 else 1.0)
-        if path.shape[0] > 0:
-            for j in range(p):
-                path[step, j] = W[j] * scale
-            path[step, p] = b[0]
+        _record(path, step, W, b, scale)
     _fold_scale(W, scale)
     return 0, stop, total, first, has_first, value
 
@@ -303,7 +316,7 @@ def epoch(X, y, sw, order, batch, loss, W, b, x_mean, x_scale, fit_intercept, l1
             value += pen if penalty else 0.0
             if not has_first:
                 first, has_first = value, True
-            if not math.isfinite(value) or value - first > 1e10 * (1.0 + abs(first)):
+            if _exploded(value, first):
                 return 1, step, total, first, value, count
             gb = slope if fit_intercept else 0.0
             l2_now = l2 if penalty else 0.0
@@ -311,10 +324,7 @@ def epoch(X, y, sw, order, batch, loss, W, b, x_mean, x_scale, fit_intercept, l1
             pen = _row_step_of(_momentum, W, b, X, r, slope, gb, l2_now, state, hyper, rate)
             known = True
             total += value * weight
-            if path.shape[0] > 0:
-                for j in range(p):
-                    path[step, j] = W[j]
-                path[step, p] = b[0]
+            _record(path, step, W, b, 1.0)
             step += 1
             continue
         known = False
@@ -335,7 +345,7 @@ def epoch(X, y, sw, order, batch, loss, W, b, x_mean, x_scale, fit_intercept, l1
             value += _penalize(W, g, l1, l2, l1_on)
         if not has_first:
             first, has_first = value, True
-        if not math.isfinite(value) or value - first > 1e10 * (1.0 + abs(first)):
+        if _exploded(value, first):
             return 1, step, total, first, value, count
         if optimizer == 5:
             count += 1
@@ -343,10 +353,7 @@ def epoch(X, y, sw, order, batch, loss, W, b, x_mean, x_scale, fit_intercept, l1
             hyper[4] = (1.0 / (1.0 - hyper[1] ** count)) ** 0.5
         _step(optimizer, W, b, g, gb, state, hyper, rates[step], clip, slopes)
         total += value * weight
-        if path.shape[0] > 0:
-            for j in range(p):
-                path[step, j] = W[j]
-            path[step, p] = b[0]
+        _record(path, step, W, b, 1.0)
         step += 1
     for j in range(p):
         last_grad[j] = g[j]

@@ -22,7 +22,7 @@ from ..optim import named
 from ..optim.transforms import AdamState, ScaleByLearningRateState
 from ..penalties import clip_l1_crossings
 from .backprop import flat_views, network_kernels
-from .training import EpochResult
+from .training import EpochResult, _batch_epoch, _batches
 
 
 def _adam_defaults() -> tuple[float, float, float]:
@@ -95,11 +95,6 @@ class EpochRunner:
         value, weight = self._loss(params, index)
         return value, [g.copy() for g in self.workspace.grads], weight
 
-    def _indices(self, order):
-        n, size = self.X.shape[0], self.batch
-        for start in range(0, n, size):
-            yield slice(start, min(start + size, n)) if order is None else order[start:start + size]
-
     def epoch(self, params, opt_state, order, first_loss, record_path) -> EpochResult:
         """One epoch over ``order`` (None: the rows in turn) from ``params`` and ``opt_state``."""
         spec = self.objective.optimizer
@@ -109,27 +104,11 @@ class EpochRunner:
         return self._update_epoch(params, opt_state, order, first_loss, record_path)
 
     def _update_epoch(self, params, opt_state, order, first_loss, record_path) -> EpochResult:
-        """Any optimizer through its ``update``: the training loop's own step."""
-        penalized = self.objective.penalized
-        total, steps, grads = 0.0, 0, []
-        for index in self._indices(order):
-            value, grads, weight = self.loss_and_grads(params, index)
-            if first_loss is None:
-                first_loss = value
-            if has_diverged(value, first_loss):
-                return EpochResult(params, opt_state, steps, total, grads, first_loss, value)
-            updates, opt_state = self.optimizer.update(grads, opt_state, params)
-            new = [p + u for p, u in zip(params, updates, strict=True)]
-            if self.l1:
-                for i, is_penalized in enumerate(penalized):
-                    if is_penalized:
-                        clip_l1_crossings(params[i], new[i], self.objective.penalty)
-            params = new
-            steps += 1
-            total += value * weight
-            if record_path is not None:
-                record_path(params)
-        return EpochResult(params, opt_state, steps, total, grads, first_loss)
+        """Any optimizer through its ``update``: the training loop's own epoch, on this
+        runner's buffers."""
+        return _batch_epoch(self.loss_and_grads, self.objective, params, opt_state,
+                            self.optimizer, self.X.shape[0], self.batch, order, first_loss,
+                            record_path)
 
     def _adam_epoch(self, params, opt_state, order, first_loss, record_path) -> EpochResult:
         """The named Adam, in place on flat copies of the parameters and its averages.
@@ -159,7 +138,7 @@ class EpochRunner:
                     ScaleByLearningRateState(count=lr_count))
 
         total, steps = 0.0, 0
-        for index in self._indices(order):
+        for index in _batches(self.X.shape[0], self.batch, order):
             value, weight = self._loss(params, index)
             if first_loss is None:
                 first_loss = value
