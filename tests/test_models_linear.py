@@ -293,3 +293,29 @@ def test_bad_data_gets_a_clear_error(make, X, y, match):
 def test_unknown_parameter_values_are_named(params, match):
     with pytest.raises(ValueError, match=match):
         d.LinearRegression(**params).fit([[1.0], [2.0]], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: d.LogisticRegression(early_stopping=True, epochs=3, tol=None, random_state=0),
+    lambda: d.LogisticRegression(early_stopping=True, epochs=3, tol=None, batch_size=1,
+                                 optimizer="gd", random_state=0),
+    lambda: d.MLPClassifier((4,), early_stopping=True, epochs=2, tol=None, random_state=0),
+], ids=["mini-batch", "stochastic", "network"])
+@pytest.mark.parametrize("jit", ["1", "0"])
+def test_early_stopping_holds_rows_out_without_copying_x(make, jit, monkeypatch):
+    import tracemalloc
+
+    monkeypatch.setenv("DESCENT_JIT", jit)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 50))  # 8 MB
+    y = (X[:, 0] + rng.normal(size=20_000) > 0).astype(int)
+    make().fit(X[:500], y[:500])  # compile and import outside the measurement
+    tracemalloc.start()
+    try:
+        model = make().fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert model.history_.val_loss[-1] is not None
+    # the held-out 10% is copied; the 90% trained on is read in place
+    assert peak < 0.4 * X.nbytes, f"peak {peak / 1e6:.1f} MB for an X of {X.nbytes / 1e6:.0f} MB"

@@ -269,7 +269,8 @@ def epoch(X, y, sw, order, batch, loss, W, b, x_mean, x_scale, fit_intercept, l1
     status 1 means diverged, and W, b hold the parameters before the failing step.
     When ``path`` has rows, row k receives [w, b] after step k.
     """
-    n, p = X.shape
+    p = X.shape[1]
+    n = order.shape[0] if order.shape[0] > 0 else X.shape[0]  # a subset: held-out rows left out
     standard = x_scale.shape[0] > 0
     wr, g, slopes = vectors[0], vectors[1], vectors[2]
     hyper[3] = hyper[4] = 1.0  # adam's bias corrections, set each step

@@ -233,7 +233,7 @@ class LinearRunner:
     def epoch(self, params, opt_state, order, first_loss, record_path) -> EpochResult:
         """One epoch over ``order`` (None: rows in turn) from ``params`` and ``opt_state``."""
         obj, X, dtype = self.objective, self.X, self.X.dtype
-        n, p = X.shape
+        n, p = X.shape if order is None else (len(order), X.shape[1])
         W, b = params[0][:, 0].copy(), params[1].copy()
         kind = self.optimizer
         block = opt_state[0] if kind != "gd" else None

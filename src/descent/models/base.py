@@ -207,10 +207,10 @@ class GradientDescentEstimator(BaseEstimator):
 
     def _run(self, X, Y, sw, *, epochs: int, allow_validation: bool):
         Y = self._scale_targets(Y).astype(X.dtype, copy=False)
-        validation = None
+        validation = rows = None
         if allow_validation and self.early_stopping:
-            X, Y, sw, validation = self._split_validation(X, Y, sw)
-        n = X.shape[0]
+            rows, validation = self._split_validation(X, Y, sw)
+        n = X.shape[0] if rows is None else len(rows)
         batch_size = resolve_batch_size(self.batch_size, n)  # "auto": rows per step for n
         size = n if batch_size is None else min(batch_size, n)
         self._steps_per_epoch = -(-n // size)
@@ -223,7 +223,8 @@ class GradientDescentEstimator(BaseEstimator):
             self.history_.path.append(self._user_params(self._params))
         recorder = (lambda p: self.history_.path.append(self._user_params(p))) \
             if self.record_path else None
-        uniform = sw if np.ptp(sw) > 0 else None  # equal weights: take the unweighted path
+        # equal weights (on the rows trained on): take the unweighted path
+        uniform = sw if np.ptp(sw if rows is None else sw[rows]) > 0 else None
         try:
             run = train(
                 objective, self._params, X, Y, uniform, optimizer=opt, opt_state=self._opt_state,
@@ -234,6 +235,7 @@ class GradientDescentEstimator(BaseEstimator):
                 record_path=recorder, step_offset=self._steps,
                 started=time.perf_counter() - (self.history_.time[-1] if self.history_.time
                                                else 0.0),
+                rows=rows,
             )
         except DivergenceError as err:
             self._params = err.params
@@ -245,11 +247,13 @@ class GradientDescentEstimator(BaseEstimator):
         return self
 
     def _split_validation(self, X, Y, sw):
+        """(training rows, (X, Y, weights) held out): the training rows are row numbers,
+        read in place by the loops; only the held-out rows are copied."""
         stratify = Y.argmax(1) if self._is_classifier and Y.shape[1] > 1 else (
             Y[:, 0] if self._is_classifier else None)
         try:
-            Xt, Xv, Yt, Yv, st, sv = train_test_split(
-                X, Y, sw, test_size=self.validation_fraction, stratify=stratify,
+            train_rows, held_out = train_test_split(
+                np.arange(len(X)), test_size=self.validation_fraction, stratify=stratify,
                 random_state=self._rng.integers(2**31),
             )
         except ValueError as err:
@@ -258,7 +262,8 @@ class GradientDescentEstimator(BaseEstimator):
                 f"{self.validation_fraction} of {len(X)} samples ({err}); use more data, "
                 "a larger validation_fraction, or early_stopping=False"
             ) from err
-        return Xt, Yt, st, (Xv, Yv, sv if np.ptp(sv) > 0 else None)
+        sv = sw[held_out]
+        return train_rows, (X[held_out], Y[held_out], sv if np.ptp(sv) > 0 else None)
 
     # ----- scaling -----------------------------------------------------------------------
     def _scale_targets(self, Y: np.ndarray) -> np.ndarray:

@@ -49,6 +49,11 @@ def _flat(arrays) -> np.ndarray:
     return np.concatenate([a.ravel() for a in arrays])
 
 
+def _count(X, order) -> int:
+    """Rows an epoch takes: all of X, or those ``order`` names (a held-out set left out)."""
+    return X.shape[0] if order is None else len(order)
+
+
 class EpochRunner:
     """Runs a ``NetworkObjective``'s epochs for the training loop (see the module doc)."""
 
@@ -107,7 +112,7 @@ class EpochRunner:
         """Any optimizer through its ``update``: the training loop's own epoch, on this
         runner's buffers."""
         return _batch_epoch(self.loss_and_grads, self.objective, params, opt_state,
-                            self.optimizer, self.X.shape[0], self.batch, order, first_loss,
+                            self.optimizer, _count(self.X, order), self.batch, order, first_loss,
                             record_path)
 
     def _adam_epoch(self, params, opt_state, order, first_loss, record_path) -> EpochResult:
@@ -138,7 +143,7 @@ class EpochRunner:
                     ScaleByLearningRateState(count=lr_count))
 
         total, steps = 0.0, 0
-        for index in _batches(self.X.shape[0], self.batch, order):
+        for index in _batches(_count(self.X, order), self.batch, order):
             value, weight = self._loss(params, index)
             if first_loss is None:
                 first_loss = value

@@ -160,6 +160,7 @@ def train(
     record_path: Callable[[list[np.ndarray]], None] | None = None,
     step_offset: int = 0,
     started: float | None = None,
+    rows: np.ndarray | None = None,
 ) -> Run:
     """Run up to ``epochs`` passes over (X, Y); return the parameters reached.
 
@@ -173,8 +174,13 @@ def train(
     descent.kernels) they read the data instead of NumPy: a whole epoch at a time for
     small batches, or one parallel pass a step for large ones. Everything per epoch
     below (history, callbacks, early stopping, divergence) is shared by both.
+
+    ``rows`` (row numbers, in the order an unshuffled epoch takes them) trains on those
+    rows of X alone, read in place: how early stopping holds rows out without copying X.
     """
-    n = X.shape[0]
+    n = X.shape[0] if rows is None else len(rows)
+    if rows is not None:  # the loops see a batch size, never "all of X"
+        batch_size = n if batch_size is None else min(batch_size, n)
     started = time.perf_counter() if started is None else started
     runner = _compiled_runner(objective, params, X, Y, sw, batch_size, opt_state)
     if runner is None:
@@ -190,6 +196,8 @@ def train(
     for epoch in range(1, epochs + 1):
         order = shuffled_order(rng, n) if shuffle and (batch_size is not None and batch_size < n) \
             else None
+        if rows is not None:
+            order = rows if order is None else rows[order]
         if runner is not None and runner.whole_epoch:
             done = runner.epoch(params, opt_state, order, first_loss, record_path)
         else:
@@ -207,7 +215,8 @@ def train(
             raise err
         steps += done.steps
         grad_norm = _norm(done.grads)  # the epoch's last batch: one norm per epoch, not per step
-        epoch_loss = done.total / (n if sw is None else float(sw.sum()))
+        epoch_loss = done.total / (n if sw is None else float(
+            sw.sum() if rows is None else sw[rows].sum()))
         val_loss = None
         if validation is not None:
             val_loss = objective.loss(params, *validation)
