@@ -19,8 +19,11 @@ check for NaN and infinity), ``order`` (each epoch's shuffled order of rows) and
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+
+import numpy as np
 
 logger = logging.getLogger("descent")
 
@@ -75,6 +78,36 @@ def ready(dtype):
         else:
             _loaded[key] = True
     return module if _loaded[key] else None
+
+
+def compiled(name: str, dtype=None):
+    """The compiled module ``descent.kernels.<name>``, probed once; None where it cannot run.
+
+    The first call for a (name, dtype) imports the module (and so Numba) and runs its
+    ``probe(dtype)`` (``probe()`` without a dtype), which compiles its loops or loads them
+    from the disk cache on a tiny problem; a failure is logged once and the caller's
+    NumPy (or Python) path serves from then on. ``DESCENT_JIT=0`` is read at every call.
+
+    Example:
+        >>> module = compiled("order_loop")  # None when DESCENT_JIT=0 or Numba is missing
+        >>> module is None or hasattr(module, "shuffle_by")
+        True
+    """
+    if not enabled():
+        return None
+    key = f"{name}-{'' if dtype is None else np.dtype(dtype)}"
+    if key not in _loaded:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+            module.probe() if dtype is None else module.probe(dtype)
+        except Exception as err:  # Numba missing, broken or failing: the fallback serves
+            _loaded[key] = None
+            logger.info("descent: compiled %s unavailable%s (%s: %s); using the fallback",
+                        name, "" if dtype is None else f" for {np.dtype(dtype)}",
+                        type(err).__name__, err)
+        else:
+            _loaded[key] = module
+    return _loaded[key]
 
 
 def describe() -> str:

@@ -9,33 +9,15 @@ the NumPy and compiled training paths see the same batches.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
-from . import enabled
-
-logger = logging.getLogger("descent")
-
-_loaded: dict[str, object] = {}
+from . import compiled
 
 
 def _compiled_loop():
     """``order_loop.shuffle_by``, or None where Numba cannot run it."""
-    if not enabled():
-        return None
-    if "loop" not in _loaded:
-        try:
-            from . import order_loop
-
-            order_loop.probe()
-        except Exception as err:  # Numba missing or broken: the Python swaps serve
-            _loaded["loop"] = None
-            logger.info("descent: compiled shuffle unavailable (%s: %s); using Python",
-                        type(err).__name__, err)
-        else:
-            _loaded["loop"] = order_loop.shuffle_by
-    return _loaded["loop"]
+    module = compiled("order_loop")
+    return None if module is None else module.shuffle_by
 
 
 def _python_shuffle_by(order: np.ndarray, draws: np.ndarray) -> None:

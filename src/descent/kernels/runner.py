@@ -98,40 +98,56 @@ class _Claims:
             return first, self.next
 
 
+def run_chunks(count: int, workers: int, run, space=tuple) -> None:
+    """``run(first, last, *scratch)`` over runs of chunks 0 .. count - 1, on ``workers`` threads.
+
+    The runs are claimed in shrinking runs (``_Claims``), each a stream of consecutive
+    chunks; the calling thread is one of the workers, so it starts at once while the
+    pool's threads wake. Each thread makes its own scratch once with ``space()``. The
+    loops write one slot per chunk, so the caller's sums in order give the same bits on
+    any number of workers.
+
+    Example:
+        >>> seen = []
+        >>> run_chunks(5, 2, lambda first, last: seen.extend(range(first, last)))
+        >>> sorted(seen)
+        [0, 1, 2, 3, 4]
+    """
+    workers = min(workers, count)
+    if workers <= 1:
+        run(0, count, *space())
+        return
+    claims = _Claims(count, workers)
+
+    def work():
+        scratch = space()
+        while (taken := claims.take()) is not None:
+            run(*taken, *scratch)
+
+    jobs = [_pool(workers).submit(work) for _ in range(workers - 1)]
+    try:
+        work()
+    finally:  # the pool's threads write into the caller's slots: wait, even on an error
+        for job in jobs:
+            job.result()
+
+
 def data_pass(kernels, X, y, sw, idx, lo, hi, w, b, loss, workers=None):
     """Mean loss of rows lo..hi (of ``idx``, when not empty) and its gradient, on all cores.
 
     Returns (mean loss, d/dw as float64 (p,), d/db, weight total). The rows are cut into
     chunks of ``CHUNK``, each summed on its own, and the chunks' sums are added in order
-    afterwards: the same bits on any number of workers. The workers take runs of
-    consecutive chunks (``_Claims``: each run one stream of memory); the calling thread
-    is one of them, so it starts at once while the pool's threads wake.
+    afterwards (``run_chunks``): the same bits on any number of workers.
     """
-    workers = threads() if workers is None else workers
     count = -(-(hi - lo) // CHUNK)
     parts = np.empty((count, X.shape[1]), dtype=X.dtype)
     values, slopes = np.empty(count), np.empty(count)
     total = kernels.weight_total(sw, idx, lo, hi)
     args = (X, y, sw, idx, lo, hi, w, b, loss, 1.0 / total, CHUNK)
-    workers = min(workers, count)
-    if workers <= 1:
-        kernels.chunks_pass(*args, 0, count, parts, values, slopes,
-                            *kernels.scratch(X.shape[1], X.dtype))
-    else:
-        claims = _Claims(count, workers)
-
-        def work():
-            space = kernels.scratch(X.shape[1], X.dtype)
-            while (run := claims.take()) is not None:
-                kernels.chunks_pass(*args, *run, parts, values, slopes, *space)
-
-        pool = _pool(workers)  # shared with the set-up pass (stats), which uses them all
-        jobs = [pool.submit(work) for _ in range(workers - 1)]
-        try:
-            work()
-        finally:  # the pool's threads write into parts: wait for them, even on an error
-            for job in jobs:
-                job.result()
+    run_chunks(count, threads() if workers is None else workers,
+               lambda first, last, *space: kernels.chunks_pass(*args, first, last, parts, values,
+                                                              slopes, *space),
+               lambda: kernels.scratch(X.shape[1], X.dtype))
     return float(values.sum()), parts.sum(axis=0, dtype=np.float64), float(slopes.sum()), total
 
 
@@ -168,6 +184,17 @@ def _state_ok(opt_state, name: str, p: int, dtype) -> bool:
     return True
 
 
+def data_kernels(X, sw):
+    """The compiled linear loops for reading X (with weights sw), or None where they cannot:
+    X not C-ordered 2-D float32/float64, a zero weight (a batch of zero weights makes the
+    NumPy path raise; that is left to it), or no compiled loops here."""
+    if X.ndim != 2 or X.dtype not in (np.float32, np.float64) or not X.flags.c_contiguous:
+        return None
+    if sw is not None and not np.all(sw > 0):
+        return None
+    return ready(X.dtype)
+
+
 class LinearRunner:
     """Runs a ``LinearObjective`` with one output on the compiled loops."""
 
@@ -191,16 +218,12 @@ class LinearRunner:
             return None
         if Y.ndim != 2 or Y.shape[1] != 1 or objective.point_loss.name not in LOSS_CODES:
             return None
-        if X.dtype not in (np.float32, np.float64) or X.ndim != 2 or not X.flags.c_contiguous:
-            return None
         n, p = X.shape
         if len(params) != 2 or params[0].shape != (p, 1) or any(a.dtype != X.dtype for a in params):
             return None
         if not _state_ok(opt_state, optimizer.strip().lower(), p, X.dtype):
             return None
-        if sw is not None and not np.all(sw > 0):
-            return None  # a batch of zero weights makes NumPy raise; leave that to it
-        kernels = ready(X.dtype)
+        kernels = data_kernels(X, sw)
         if kernels is None:
             return None
         y = np.ascontiguousarray(Y[:, 0], dtype=X.dtype)

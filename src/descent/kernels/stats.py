@@ -14,13 +14,9 @@ Bad input gets a ``ValueError`` that names the first bad entry and the fix, e.g.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
-from . import enabled
-
-logger = logging.getLogger("descent")
+from . import compiled
 
 #: Rows per block of the NumPy path: small enough to stay in cache (~400 kB at 100
 #: features, measured fastest here), and never a copy of X.
@@ -31,29 +27,11 @@ MAX_CHUNKS = 256
 MIN_CHUNK = 4096
 #: Below this many values one thread does the whole pass: a thread hand-over costs more.
 PARALLEL_VALUES = 1 << 18
-#: Jobs per thread of a parallel pass (each a contiguous range of chunks).
-JOBS_PER_THREAD = 4
-
-_loaded: dict[str, object] = {}
 
 
 def _loops(dtype):
-    """The compiled loops, compiled for ``dtype``; None where they cannot run."""
-    if not enabled():
-        return None
-    key = str(np.dtype(dtype))
-    if key not in _loaded:
-        try:
-            from . import stats_loops
-
-            stats_loops.probe(dtype)
-        except Exception as err:  # Numba missing, broken or failing: NumPy serves
-            _loaded[key] = None
-            logger.info("descent: compiled set-up pass unavailable for %s (%s: %s); "
-                        "using NumPy", key, type(err).__name__, err)
-        else:
-            _loaded[key] = stats_loops
-    return _loaded[key]
+    """The compiled loops (``stats_loops``) for ``dtype``; None where they cannot run."""
+    return compiled("stats_loops", dtype)
 
 
 def _compiled(A):
@@ -70,26 +48,14 @@ def _chunking(n: int) -> tuple[int, int]:
 
 
 def _run_chunks(loop, A, count, head, tail, workers=None):
-    """``loop(*head, first, last, *tail)`` over ranges of the ``count`` chunks of A's rows.
-
-    A few ranges per thread (each a contiguous share of the chunks) when A is large
-    enough for threads to pay, else one call for all of them.
-    """
-    from .runner import _pool, threads
+    """``loop(*head, first, last, *tail)`` over runs of the ``count`` chunks of A's rows,
+    on all cores (``runner.run_chunks``) when A is large enough for threads to pay."""
+    from .runner import run_chunks, threads
 
     workers = threads() if workers is None else workers
-    if workers <= 1 or count < 2 or A.size < PARALLEL_VALUES:
-        loop(*head, 0, count, *tail)
-        return
-    # A few jobs per thread, taken in turn by whichever thread is free: a core busy with
-    # another process then does less of the pass instead of holding up the end of it.
-    cuts = np.linspace(0, count, min(JOBS_PER_THREAD * workers, count) + 1).round()
-    cuts = cuts.astype(int).tolist()
-    pool = _pool(workers)
-    jobs = [pool.submit(loop, *head, first, last, *tail)
-            for first, last in zip(cuts[:-1], cuts[1:], strict=False)]
-    for job in jobs:
-        job.result()
+    if A.size < PARALLEL_VALUES:
+        workers = 1
+    run_chunks(count, workers, lambda first, last: loop(*head, first, last, *tail))
 
 
 def nonfinite_error(A, name: str = "X", who: str = "descent") -> ValueError | None:

@@ -16,7 +16,6 @@ agree to rounding (tested).
 
 from __future__ import annotations
 
-import logging
 from typing import NamedTuple
 
 import numpy as np
@@ -92,9 +91,6 @@ ACTIVATIONS = {
 }
 
 
-_network_kernels: dict[str, object] = {}
-logger = logging.getLogger("descent")
-
 
 def network_kernels(dtype):
     """``descent.kernels.network``, compiled for ``dtype``; None where it cannot run.
@@ -103,20 +99,9 @@ def network_kernels(dtype):
     when the kernels fail to compile for this dtype: the NumPy passes serve instead.
     """
     dtype = np.dtype(dtype)
-    if not kernels.enabled() or dtype not in (np.float32, np.float64):
+    if dtype not in (np.float32, np.float64):
         return None
-    if dtype.str not in _network_kernels:
-        try:
-            from ..kernels import network
-
-            network.probe(dtype)
-        except Exception as err:  # no Numba, or a compiler failure: NumPy from now on
-            logger.info("descent: compiled network kernels unavailable for %s (%s: %s); "
-                        "using NumPy", dtype, type(err).__name__, err)
-            _network_kernels[dtype.str] = None
-        else:
-            _network_kernels[dtype.str] = network
-    return _network_kernels[dtype.str]
+    return kernels.compiled("network", dtype)
 
 
 def flat_views(flat: np.ndarray, shapes) -> list[np.ndarray]:

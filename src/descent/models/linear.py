@@ -90,14 +90,11 @@ class LinearObjective:
         """The mean loss from ``descent.kernels.runner.data_pass``, or None to use NumPy."""
         if self.optimizer is None or Y.ndim != 2 or Y.shape[1] != 1:
             return None
-        from ..kernels import ready
-        from ..kernels.runner import LOSS_CODES, data_pass
+        from ..kernels.runner import LOSS_CODES, data_kernels, data_pass
 
-        if (self.point_loss.name not in LOSS_CODES or X.ndim != 2 or X.shape[0] == 0
-                or X.dtype not in (np.float32, np.float64) or not X.flags.c_contiguous
-                or (sw is not None and not np.all(sw > 0))):
+        if self.point_loss.name not in LOSS_CODES or X.shape[0] == 0:
             return None
-        kernels = ready(X.dtype)
+        kernels = data_kernels(X, sw)
         if kernels is None:
             return None
         Wr, br = self.raw(*params)

@@ -187,6 +187,8 @@ def train(
         loss_and_grads = _numpy_batches(objective, X, Y, sw, batch_size)
     else:
         loss_and_grads = runner.loss_and_grads
+    # the epoch's mean loss divides by this: the rows trained on, or their weights
+    weight = n if sw is None else float(sw.sum() if rows is None else sw[rows].sum())
     steps = step_offset
     best, best_params, stale = math.inf, None, 0
     first_loss = None
@@ -215,8 +217,7 @@ def train(
             raise err
         steps += done.steps
         grad_norm = _norm(done.grads)  # the epoch's last batch: one norm per epoch, not per step
-        epoch_loss = done.total / (n if sw is None else float(
-            sw.sum() if rows is None else sw[rows].sum()))
+        epoch_loss = done.total / weight
         val_loss = None
         if validation is not None:
             val_loss = objective.loss(params, *validation)
