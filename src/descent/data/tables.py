@@ -1,19 +1,40 @@
 """Data files as arrays: one reader for CSV and Parquet, with errors a user can act on.
 
 Every problem a user can cause (a missing file, an unknown target column, text in a
-feature column, a missing value) raises ``DataError`` with one sentence saying what is
-wrong and how to fix it; the command line prints that sentence and exits with status 2.
+feature column, a missing value, two columns with one name) raises ``DataError`` with one
+sentence saying what is wrong and how to fix it; the command line prints that sentence
+and exits with status 2.
+
+Reads are bounded, so a hostile or mistaken file cannot exhaust memory or hang:
+
+- only regular files are read: a FIFO, a socket or a device is refused from its ``stat``,
+  without opening it;
+- a file larger than ``max_file_bytes()`` (a quarter of this machine's memory, at most
+  ``MAX_FILE_BYTES``) is refused before reading; for Parquet the same bound applies to
+  the uncompressed size its metadata declares;
+- the first row of a CSV (read on its own, to tell a header from data) must end within
+  ``MAX_ROW_BYTES``; the rest is parsed by pyarrow in blocks of that size, and a row it
+  cannot fit in a block is refused with the same message.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
+import io
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+#: The largest data file read, whatever the memory (a CSV is parsed whole, then copied).
+MAX_FILE_BYTES = 16 * 2**30
+#: The longest first row of a CSV, and pyarrow's block size, in bytes of the file.
+MAX_ROW_BYTES = 16 * 2**20
 
 
 class DataError(ValueError):
@@ -39,7 +60,8 @@ class Table:
     has_header: bool
 
 
-def read_table(path, *, target=None, numeric_target: bool = True, columns=None) -> Table:
+def read_table(path, *, target=None, numeric_target: bool = True, columns=None,
+               header: bool | None = None) -> Table:
     """Read a CSV or Parquet file into float64 features and a target.
 
     Args:
@@ -49,7 +71,10 @@ def read_table(path, *, target=None, numeric_target: bool = True, columns=None) 
             features only.
         numeric_target: require a numeric target (regressors); classifiers may pass False to
             accept text labels.
-        columns: read exactly these feature columns (a fitted model's), in this order.
+        columns: read exactly these feature columns (a fitted model's), in this order,
+            matched by name only (in a file without a header the names are "0", "1", ...).
+        header: True or False to require a file with or without a header line (a
+            fitted model's columns are named, or counted by position); None accepts either.
 
     Returns:
         Table
@@ -64,17 +89,18 @@ def read_table(path, *, target=None, numeric_target: bool = True, columns=None) 
         ([1.0, 2.0, 3.0], [155.0, 197.0, 244.0], ['rooms'])
     """
     path = Path(path)
-    if not path.is_file():
-        where = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise DataError(f"data file '{path}' {where}; check the path")
+    _check_size(path, _regular_file_size(path))
     names, data, has_header = _read_columns(path)
     if not names or len(data[0]) == 0:
         raise DataError(f"data file '{path}' has no rows of data; give a file with samples")
     names, data = _drop_pandas_index(names, data)
+    _refuse_duplicate_names(names, path)
+    if header is not None and header != has_header:
+        raise DataError(_header_mismatch(path, names, has_header, columns))
 
     target_at = None if target is None else _column_index(names, target, path)
     if columns is not None:
-        feature_at = [_column_index(names, c, path, role="feature") for c in columns]
+        feature_at = [_named_column(names, c, path) for c in columns]
     else:
         feature_at = [i for i in range(len(names)) if i != target_at]
     if not feature_at:
@@ -91,39 +117,145 @@ def read_table(path, *, target=None, numeric_target: bool = True, columns=None) 
                  has_header=has_header)
 
 
+# ----- bounds: what is read at all ----------------------------------------------------
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _regular_file_size(path: Path) -> int:
+    """The size of ``path``, or DataError unless it is a regular file (``stat`` only:
+    opening a FIFO would wait for a writer, and a device may never end)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataError(f"data file '{path}' does not exist; check the path") from None
+    except OSError as err:
+        raise DataError(f"cannot read data file '{path}': {err.strerror or err}; "
+                        "check the path and its permissions") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"data file '{path}' is a folder, not a file; check the path")
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a file")
+        raise DataError(f"data file '{path}' is not a regular file ({kind}); save the data "
+                        "to a file first and give that file")
+    return info.st_size
+
+
+def max_file_bytes() -> int:
+    """The largest data file ``read_table`` reads: a quarter of this machine's memory, at
+    most ``MAX_FILE_BYTES`` (the table is parsed whole, then copied into arrays).
+
+    >>> 0 < max_file_bytes() <= MAX_FILE_BYTES
+    True
+    """
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: the fixed bound
+        return MAX_FILE_BYTES
+    return min(MAX_FILE_BYTES, max(memory // 4, 2**20))
+
+
+def _check_size(path: Path, size: int, what: str = "is") -> None:
+    limit = max_file_bytes()
+    if size > limit:
+        raise DataError(f"data file '{path}' {what} {_size(size)}, larger than the "
+                        f"{_size(limit)} descent reads at once; use a sample of its rows")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+# ----- reading ---------------------------------------------------------------------------
 def _read_columns(path: Path) -> tuple[list[str], list[np.ndarray], bool]:
     """Column names and one NumPy array per column (objects where the column is text)."""
     import pyarrow as pa
 
     try:
         if path.suffix.lower() in PARQUET_SUFFIXES:
-            import pyarrow.parquet as pq
-
-            table, has_header = pq.read_table(path), True
+            table, has_header = _read_parquet(path), True
         else:
             table, has_header = _read_csv(path)
     except (pa.ArrowException, OSError, UnicodeDecodeError, csv.Error) as err:
-        kind = "Parquet" if path.suffix.lower() in PARQUET_SUFFIXES else "CSV"
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataError(f"could not read '{path}' as {kind}: {detail}; "
-                        "check that the file is a valid, comma-separated table") from err
+        raise _unreadable(path, err) from err
     names = [str(n) for n in table.column_names]
     return names, [_to_numpy(table.column(i)) for i in range(table.num_columns)], has_header
+
+
+def _unreadable(path: Path, err: BaseException) -> DataError:
+    if "straddl" in str(err):  # pyarrow: a row does not fit in one block
+        return _row_too_long(path)
+    kind = "Parquet" if path.suffix.lower() in PARQUET_SUFFIXES else "CSV"
+    detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return DataError(f"could not read '{path}' as {kind}: {detail}; "
+                     "check that the file is a valid, comma-separated table")
+
+
+def _row_too_long(path: Path) -> DataError:
+    return DataError(f"data file '{path}' has a row longer than {_size(MAX_ROW_BYTES)}, the "
+                     "most descent reads in one row; check that it is a table with one "
+                     "sample per line")
+
+
+def _read_parquet(path: Path):
+    """The Parquet table, after checking the size its metadata declares."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path)
+    _refuse_duplicate_names(file.schema_arrow.names, path)  # before pyarrow trips on them
+    metadata = file.metadata
+    declared = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    _check_size(path, max(declared, 8 * metadata.num_rows * metadata.num_columns),
+                "holds")
+    return file.read()
 
 
 def _read_csv(path: Path):
     import pyarrow.csv as pacsv
 
-    with open(path, newline="", encoding="utf-8") as handle:
-        first = next(csv.reader(handle), None)
+    first = _first_row(path)
     if first is None:
         raise DataError(f"data file '{path}' is empty; give a file with samples")
     has_header = not all(_is_number(field) for field in first)
-    options = pacsv.ReadOptions(autogenerate_column_names=not has_header)
+    # A block must hold a whole row: the block size is the bound on a row's length.
+    options = pacsv.ReadOptions(autogenerate_column_names=not has_header,
+                                block_size=MAX_ROW_BYTES)
     table = pacsv.read_csv(path, read_options=options)
     if not has_header:  # name columns by their position, as users count them
         table = table.rename_columns([str(i) for i in range(table.num_columns)])
     return table, has_header
+
+
+def _first_row(path: Path) -> list[str] | None:
+    """The first non-empty row's fields, read from at most ``MAX_ROW_BYTES`` of the file.
+
+    A leading byte-order mark is not part of the first field (``utf-8-sig``), so a file
+    without a header keeps its first row.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(MAX_ROW_BYTES + 1)
+    truncated = len(head) > MAX_ROW_BYTES
+    # An incremental decoder: a character cut at the end of the head is not an error.
+    text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=not truncated)
+    stream = io.StringIO(text, newline="")
+    with _field_limit(len(text) + 1):  # the head's length is the bound, checked below
+        first = next((row for row in csv.reader(stream) if row), None)
+    if truncated and (first is None or stream.tell() >= len(text)):
+        raise _row_too_long(path)  # the first row did not end within the bound
+    return first
+
+
+@contextlib.contextmanager
+def _field_limit(limit: int):
+    """The csv module's field size bound (a process-wide setting), for one read."""
+    before = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
 
 
 def _is_number(field: str) -> bool:
@@ -156,7 +288,47 @@ def _drop_pandas_index(names, data):
     return names, data
 
 
-def _column_index(names: list[str], wanted, path: Path, role: str = "target") -> int:
+def _refuse_duplicate_names(names: list[str], path: Path) -> None:
+    """Two columns with one name make matching by name a guess: refuse the file."""
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        seen.setdefault(name, []).append(i)
+    twice = {name: at for name, at in seen.items() if len(at) > 1}
+    if twice:
+        shown = "; ".join(f"{name!r} (columns {', '.join(map(str, at))})"
+                          for name, at in list(twice.items())[:5])
+        raise DataError(f"data file '{path}' has more than one column named "
+                        f"{', '.join(repr(n) for n in list(twice)[:5])}: {shown}, counting "
+                        "from 0; rename them so that every column has its own name")
+
+
+def _header_mismatch(path: Path, names: list[str], has_header: bool, wanted) -> str:
+    if not has_header:
+        by_name = "" if wanted is None else f" ({_shown(list(wanted))})"
+        return (f"data file '{path}' has no header line, but its columns are wanted by "
+                f"name{by_name}; add a first line naming the columns (matching them by "
+                "position would be a guess)")
+    starts = "names its columns" if path.suffix.lower() in PARQUET_SUFFIXES else \
+        "starts with a header line"
+    return (f"data file '{path}' {starts} ({_shown(names)}), but its columns are wanted by "
+            "position, as in a file without a header; delete the header line so that "
+            "columns count from 0")
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
+
+
+def _named_column(names: list[str], wanted: str, path: Path) -> int:
+    """A fitted model's feature column, by its exact name: never by a guessed position."""
+    if wanted in names:
+        return names.index(wanted)
+    raise DataError(f"feature column {wanted!r} is not in '{path}'; its columns are "
+                    f"{_shown(names)}; give a file with the columns used when fitting")
+
+
+def _column_index(names: list[str], wanted, path: Path) -> int:
+    """The target column: by name, else by an index the user typed ("8", -1)."""
     text = str(wanted)
     if text in names:
         return names.index(text)
@@ -166,9 +338,8 @@ def _column_index(names: list[str], wanted, path: Path, role: str = "target") ->
         index = None
     if index is not None and -len(names) <= index < len(names):
         return index % len(names)
-    shown = ", ".join(repr(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
-    raise DataError(f"{role} column {text!r} is not in '{path}'; its columns are {shown} "
-                    f"(give a name or an index from 0 to {len(names) - 1})")
+    raise DataError(f"target column {text!r} is not in '{path}'; its columns are "
+                    f"{_shown(names)} (give a name or an index from 0 to {len(names) - 1})")
 
 
 def _numeric(name: str, values: np.ndarray, path: Path, role: str) -> np.ndarray:
