@@ -7,8 +7,16 @@ The estimators ask ``load()`` for the compiled module at fit time, never at impo
 - the environment sets ``DESCENT_JIT=0`` (read at every fit, so it can be flipped);
 - Numba is not installed, fails to import, or cannot compile the kernels here.
 
-Both paths give the same parameters to rounding (tested to 1e-10 in float64). The
-modules: ``_jit`` (Numba's settings and cache folder), ``pointwise`` (the losses one
+Both paths give the same parameters to rounding (tested to 1e-10 in float64).
+
+Compiled code is cached on disk only in a folder the user alone can write, keyed by the
+kernel sources and the compiler versions (``cache`` says which folder and why; an unsafe
+folder turns the cache off with one ``KernelCacheWarning``), and a damaged cache entry is
+deleted and rebuilt. ``DESCENT_JIT_PORTABLE=1`` builds the kernels without the x86 inline
+assembly (the default off x86-64). ``describe()`` reports all of this in one line.
+
+The modules: ``cache`` (the cache folder: trusted, keyed, pruned; no Numba), ``_jit``
+(Numba's settings, the decorators and the LLVM helpers), ``pointwise`` (the losses one
 point at a time), ``passes`` (one pass over rows: losses and gradient), ``linear`` (the
 loops the training loop calls: a whole epoch, a chunked pass), ``runner`` (the Python
 side that hands the training loop's state to the loops and back), ``rates``
@@ -22,8 +30,13 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 
 import numpy as np
+
+from .cache import KernelCacheWarning
+
+__all__ = ["KernelCacheWarning", "compiled", "describe", "enabled", "load", "ready"]
 
 logger = logging.getLogger("descent")
 
@@ -70,7 +83,7 @@ def ready(dtype):
     key = f"ready-{dtype}"
     if key not in _loaded:
         try:
-            module.probe(dtype)
+            _probe(module, dtype)
         except Exception as err:  # a compiler failure: NumPy for this dtype from now on
             _loaded[key] = False
             logger.warning("descent: compiled kernels failed to compile for %s (%s: %s); "
@@ -78,6 +91,21 @@ def ready(dtype):
         else:
             _loaded[key] = True
     return module if _loaded[key] else None
+
+
+def _probe(module, dtype) -> None:
+    """``module.probe(dtype)`` (``probe()`` without a dtype); once more when it failed while
+    Numba loaded its disk cache, after that damaged entry is deleted (one warning)."""
+    def run():
+        module.probe() if dtype is None else module.probe(dtype)
+
+    try:
+        run()
+    except Exception as err:
+        jit = sys.modules.get(f"{__name__}._jit")
+        if jit is None or not jit.discard_damaged(err):
+            raise
+        run()
 
 
 def compiled(name: str, dtype=None):
@@ -99,7 +127,7 @@ def compiled(name: str, dtype=None):
     if key not in _loaded:
         try:
             module = importlib.import_module(f"{__name__}.{name}")
-            module.probe() if dtype is None else module.probe(dtype)
+            _probe(module, dtype)
         except Exception as err:  # Numba missing, broken or failing: the fallback serves
             _loaded[key] = None
             logger.info("descent: compiled %s unavailable%s (%s: %s); using the fallback",
@@ -111,7 +139,8 @@ def compiled(name: str, dtype=None):
 
 
 def describe() -> str:
-    """One line: whether the kernels run here, and where Numba caches them."""
+    """One line: whether the kernels run here, which helpers they use, and the folder Numba
+    caches them in or why they are not cached."""
     if not enabled():
         return f"compiled kernels off ({SWITCH}=0)"
     module = load()
@@ -121,6 +150,7 @@ def describe() -> str:
 
     from . import _jit
 
-    where = _jit.CACHE_FOLDER if _jit.CACHE else "not cached"
+    helpers = "x86-64 assembly helper" if _jit.OPAQUE else "portable helpers"
+    where = f"cache: {_jit.CACHE_FOLDER}" if _jit.CACHE else f"not cached: {_jit.CACHE_WHY}"
     return (f"compiled kernels on (Numba {numba.__version__}, {numba.get_num_threads()} "
-            f"threads, cache: {where})")
+            f"threads, {helpers}, {where})")
