@@ -253,8 +253,11 @@ class LinearRunner:
         return value, grads, weight
 
     # ----- small batches: the whole epoch compiled --------------------------------------
-    def epoch(self, params, opt_state, order, first_loss, record_path) -> EpochResult:
-        """One epoch over ``order`` (None: rows in turn) from ``params`` and ``opt_state``."""
+    def epoch(self, params, opt_state, order, first_loss, record_path, stop=None) -> EpochResult:
+        """One epoch over ``order`` (None: rows in turn) from ``params`` and ``opt_state``.
+
+        It runs compiled to the end: a stop request (``stop``) is the loop's to see after.
+        """
         obj, X, dtype = self.objective, self.X, self.X.dtype
         n, p = X.shape if order is None else (len(order), X.shape[1])
         W, b = params[0][:, 0].copy(), params[1].copy()

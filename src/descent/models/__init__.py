@@ -1,6 +1,6 @@
 """Estimators trained by gradient descent, following scikit-learn's conventions."""
 
-from ._validation import DivergenceError
+from ._validation import DivergenceError, FitInterruptedWarning
 from .classifiers import LinearSVC, LogisticRegression, Perceptron
 from .history import History
 from .linear import LinearRegression
@@ -8,6 +8,6 @@ from .lr_find import LRFindResult, lr_find
 from .mlp import MLPClassifier, MLPRegressor
 
 __all__ = [
-    "DivergenceError", "History", "LinearRegression", "LinearSVC", "LogisticRegression",
-    "Perceptron", "MLPClassifier", "MLPRegressor", "LRFindResult", "lr_find",
+    "DivergenceError", "FitInterruptedWarning", "History", "LinearRegression", "LinearSVC",
+    "LogisticRegression", "Perceptron", "MLPClassifier", "MLPRegressor", "LRFindResult", "lr_find",
 ]

@@ -19,6 +19,14 @@ class DivergenceError(ArithmeticError):
     """
 
 
+class FitInterruptedWarning(UserWarning):
+    """A fit stopped at Ctrl-C; the estimator keeps the training done so far.
+
+    ``n_iter_`` and ``history_`` hold the epochs completed, ``history_.stopped`` is
+    ``"interrupted"``, and ``fit`` with ``warm_start=True`` goes on from there.
+    """
+
+
 def _is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 

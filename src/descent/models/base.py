@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -21,15 +23,36 @@ from ..kernels.stats import check_finite, column_stats
 from ..penalties import check_penalty
 from ._validation import (
     DivergenceError,
+    FitInterruptedWarning,
     _as_list,
     check_common_params,
     resolve_batch_size,
     sample_weights,
 )
 from .history import History
+from .interrupt import first_ctrl_c_stops
 from .training import train
 
 logger = logging.getLogger("descent")
+
+
+@contextmanager
+def _all_or_kept(estimator):
+    """A fit either completes, or leaves the estimator as it was before it, unless the
+    training kept a consistent state on its way out (``err.descent_kept``: a divergence's
+    last finite parameters, or the epochs done before a second Ctrl-C).
+
+    Nothing is copied: the attributes are rebound by a fit, never changed in place, but
+    for the history a continued fit appends to, which the training loop rewinds itself.
+    """
+    before = dict(estimator.__dict__)
+    try:
+        yield
+    except BaseException as err:
+        if not getattr(err, "descent_kept", False):
+            estimator.__dict__.clear()
+            estimator.__dict__.update(before)
+        raise
 
 
 def store_init_args(estimator, arguments: dict) -> None:
@@ -97,19 +120,20 @@ class GradientDescentEstimator(BaseEstimator):
         Returns:
             self
         """
-        self._check_params()
-        warm = self.warm_start and hasattr(self, "_params")
-        X, y = self._validate(X, y, reset=not warm)
-        sw = sample_weights(sample_weight, X)
-        if self._is_classifier:
-            self._set_classes(y, classes=self.classes_ if warm else None)
-        Y = self._encode_targets(y)
-        sw = self._apply_class_weight(y, sw)
-        if warm:
-            self._check_finite(X)
-        else:
-            self._start(X, Y, sw)
-        return self._run(X, Y, sw, epochs=self.epochs, allow_validation=True)
+        with _all_or_kept(self):
+            self._check_params()
+            warm = self.warm_start and hasattr(self, "_params")
+            X, y = self._validate(X, y, reset=not warm)
+            sw = sample_weights(sample_weight, X)
+            if self._is_classifier:
+                self._set_classes(y, classes=self.classes_ if warm else None)
+            Y = self._encode_targets(y)
+            sw = self._apply_class_weight(y, sw)
+            if warm:
+                self._check_finite(X)
+            else:
+                self._start(X, Y, sw)
+            return self._run(X, Y, sw, epochs=self.epochs, allow_validation=True)
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """One pass over the given data, continuing from the current state.
@@ -120,22 +144,23 @@ class GradientDescentEstimator(BaseEstimator):
         Returns:
             self
         """
-        self._check_params()
-        first = not hasattr(self, "_params")
-        X, y = self._validate(X, y, reset=first)
-        sw = sample_weights(sample_weight, X)
-        if self._is_classifier:
-            classes = kwargs.get("classes")
-            if first and classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit")
-            self._set_classes(y, classes=classes if first else self.classes_)
-        Y = self._encode_targets(y)
-        sw = self._apply_class_weight(y, sw)
-        if first:
-            self._start(X, Y, sw)
-        else:
-            self._check_finite(X)
-        return self._run(X, Y, sw, epochs=1, allow_validation=False)
+        with _all_or_kept(self):
+            self._check_params()
+            first = not hasattr(self, "_params")
+            X, y = self._validate(X, y, reset=first)
+            sw = sample_weights(sample_weight, X)
+            if self._is_classifier:
+                classes = kwargs.get("classes")
+                if first and classes is None:
+                    raise ValueError("classes must be passed on the first call to partial_fit")
+                self._set_classes(y, classes=classes if first else self.classes_)
+            Y = self._encode_targets(y)
+            sw = self._apply_class_weight(y, sw)
+            if first:
+                self._start(X, Y, sw)
+            else:
+                self._check_finite(X)
+            return self._run(X, Y, sw, epochs=1, allow_validation=False)
 
     def _validate(self, X, y, *, reset: bool):
         """scikit-learn's checks of X and y, but for X's NaN and infinity.
@@ -226,25 +251,54 @@ class GradientDescentEstimator(BaseEstimator):
         # equal weights (on the rows trained on): take the unweighted path
         uniform = sw if np.ptp(sw if rows is None else sw[rows]) > 0 else None
         try:
-            run = train(
-                objective, self._params, X, Y, uniform, optimizer=opt, opt_state=self._opt_state,
-                learning_rate_at=lr_at, epochs=epochs, batch_size=batch_size,
-                shuffle=self.shuffle, rng=self._rng, tol=self.tol if allow_validation else None,
-                n_iter_no_change=self.n_iter_no_change, history=self.history_,
-                validation=validation, callbacks=_as_list(self.callbacks), estimator=self,
-                record_path=recorder, step_offset=self._steps,
-                started=time.perf_counter() - (self.history_.time[-1] if self.history_.time
-                                               else 0.0),
-                rows=rows,
-            )
+            with first_ctrl_c_stops() as stop:
+                run = train(
+                    objective, self._params, X, Y, uniform, optimizer=opt,
+                    opt_state=self._opt_state, learning_rate_at=lr_at, epochs=epochs,
+                    batch_size=batch_size, shuffle=self.shuffle, rng=self._rng,
+                    tol=self.tol if allow_validation else None,
+                    n_iter_no_change=self.n_iter_no_change, history=self.history_,
+                    validation=validation, callbacks=_as_list(self.callbacks), estimator=self,
+                    record_path=recorder, step_offset=self._steps,
+                    started=time.perf_counter() - (self.history_.time[-1] if self.history_.time
+                                                   else 0.0),
+                    rows=rows, stop=stop,
+                )
         except DivergenceError as err:
             self._params = err.params
             self._set_fitted(self._params)
+            self.history_.stopped = "diverged"
+            err.descent_kept = True
             raise
+        except BaseException as err:  # a second Ctrl-C: keep the last complete epoch, if any
+            kept = getattr(err, "kept", None)
+            if kept is not None and kept.epochs > 0:
+                self._accept(kept, allow_validation)
+                err.descent_kept = True
+            raise
+        self._accept(run, allow_validation)
+        if run.stopped == "interrupted":
+            self._warn_interrupted(run)
+        return self
+
+    def _accept(self, run, allow_validation: bool) -> None:
+        """Make a run's end the estimator's state: parameters, counts, fitted attributes."""
         self._params, self._opt_state, self._steps = run.params, run.opt_state, run.steps
         self.n_iter_ = self.n_iter_ + run.epochs if not allow_validation else run.epochs
+        self.history_.stopped = run.stopped
         self._set_fitted(self._params)
-        return self
+
+    def _warn_interrupted(self, run) -> None:
+        """Say what a fit stopped by Ctrl-C kept (``FitInterruptedWarning``)."""
+        partial = (f" and {run.partial_steps} step(s) of the next" if run.partial_steps
+                   else "")
+        best = " (the best on the validation data)" if self.early_stopping and \
+            self.history_.val_loss else ""
+        warnings.warn(
+            f"{type(self).__name__}: training interrupted (Ctrl-C) after {self.n_iter_} "
+            f"complete epoch(s){partial}; kept the parameters reached{best}, with n_iter_ "
+            f"and history_ up to there. Fit again with warm_start=True to continue.",
+            FitInterruptedWarning, stacklevel=4)
 
     def _split_validation(self, X, Y, sw):
         """(training rows, (X, Y, weights) held out): the training rows are row numbers,

@@ -20,6 +20,13 @@ class History:
         time: seconds since the fit started.
         path: with ``record_path=True``, the (coef, intercept) after every step, in the
             user's units; ``path[0]`` is the starting point.
+        stopped: why the last ``fit`` or ``partial_fit`` ended (empty before one has):
+            ``"max_epochs"`` (it ran every epoch asked for; a ``partial_fit`` its one),
+            ``"converged"`` (the training loss stopped improving by ``tol``),
+            ``"early_stopping"`` (the validation loss stopped improving by ``tol``),
+            ``"callback"`` (a callback returned True), ``"interrupted"`` (Ctrl-C, or an
+            error in a callback: the epochs done are kept), ``"diverged"`` (a
+            ``DivergenceError``: the last finite parameters are kept).
 
     Example:
         >>> h = History()
@@ -35,6 +42,7 @@ class History:
     learning_rate: list[float] = field(default_factory=list)
     time: list[float] = field(default_factory=list)
     path: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    stopped: str = ""
 
     def add(self, *, epoch, loss, grad_norm, learning_rate, time, val_loss=None) -> None:
         """Append one epoch's numbers."""
@@ -45,6 +53,26 @@ class History:
         self.time.append(float(time))
         if val_loss is not None:
             self.val_loss.append(float(val_loss))
+
+    def mark(self) -> tuple[int, int, int]:
+        """Where the record ends now, for ``rewind``."""
+        return len(self.epoch), len(self.val_loss), len(self.path)
+
+    def rewind(self, mark: tuple[int, int, int]) -> None:
+        """Drop whatever was added after ``mark`` (a fit cut short mid-epoch).
+
+        Example:
+            >>> h = History()
+            >>> start = h.mark()
+            >>> h.add(epoch=1, loss=0.5, grad_norm=1.0, learning_rate=0.1, time=0.01)
+            >>> h.rewind(start); len(h)
+            0
+        """
+        epochs, val, path = mark
+        for column in (self.epoch, self.loss, self.grad_norm, self.learning_rate, self.time):
+            del column[epochs:]
+        del self.val_loss[val:]
+        del self.path[path:]
 
     def __len__(self) -> int:
         return len(self.epoch)

@@ -100,22 +100,25 @@ class EpochRunner:
         value, weight = self._loss(params, index)
         return value, [g.copy() for g in self.workspace.grads], weight
 
-    def epoch(self, params, opt_state, order, first_loss, record_path) -> EpochResult:
-        """One epoch over ``order`` (None: the rows in turn) from ``params`` and ``opt_state``."""
+    def epoch(self, params, opt_state, order, first_loss, record_path, stop=None) -> EpochResult:
+        """One epoch over ``order`` (None: the rows in turn) from ``params`` and ``opt_state``;
+        ``stop()`` true between two steps ends it there (see ``training._batch_epoch``)."""
         spec = self.objective.optimizer
         if (isinstance(spec, str) and spec.strip().lower() == "adam"
                 and _is_adam_state(opt_state, self.shapes, self.X.dtype)):
-            return self._adam_epoch(params, opt_state, order, first_loss, record_path)
-        return self._update_epoch(params, opt_state, order, first_loss, record_path)
+            return self._adam_epoch(params, opt_state, order, first_loss, record_path, stop)
+        return self._update_epoch(params, opt_state, order, first_loss, record_path, stop)
 
-    def _update_epoch(self, params, opt_state, order, first_loss, record_path) -> EpochResult:
+    def _update_epoch(self, params, opt_state, order, first_loss, record_path,
+                      stop=None) -> EpochResult:
         """Any optimizer through its ``update``: the training loop's own epoch, on this
         runner's buffers."""
         return _batch_epoch(self.loss_and_grads, self.objective, params, opt_state,
                             self.optimizer, _count(self.X, order), self.batch, order, first_loss,
-                            record_path)
+                            record_path, stop=stop)
 
-    def _adam_epoch(self, params, opt_state, order, first_loss, record_path) -> EpochResult:
+    def _adam_epoch(self, params, opt_state, order, first_loss, record_path,
+                    stop=None) -> EpochResult:
         """The named Adam, in place on flat copies of the parameters and its averages.
 
         The same operations as ``optim.adam`` followed by ``p + u``, in the same order,
@@ -144,6 +147,10 @@ class EpochRunner:
 
         total, steps = 0.0, 0
         for index in _batches(_count(self.X, order), self.batch, order):
+            if steps and stop is not None and stop():  # Ctrl-C: end between two steps
+                grads = [a.copy() for a in self.workspace.grads]
+                return EpochResult(params, state(), steps, total, grads, first_loss,
+                                   interrupted=True)
             value, weight = self._loss(params, index)
             if first_loss is None:
                 first_loss = value

@@ -38,13 +38,18 @@ class Objective(Protocol):
 
 @dataclass
 class Run:
-    """Where a call to ``train`` ended."""
+    """Where a call to ``train`` ended, and why (``History.stopped``'s words).
+
+    ``partial_steps`` counts the steps taken in an epoch cut short by Ctrl-C: they are in
+    the parameters, not in ``epochs`` or the history.
+    """
 
     params: list[np.ndarray]
     opt_state: object
     epochs: int
     steps: int
-    stopped_early: bool
+    stopped: str = "max_epochs"
+    partial_steps: int = 0
 
 
 def _batches(n: int, batch_size: int | None, order: np.ndarray | None):
@@ -86,16 +91,21 @@ class EpochResult:
     grads: list[np.ndarray]  # the last batch's gradient
     first_loss: float | None
     diverged: float | None = None  # the batch loss that stopped the epoch
+    interrupted: bool = False  # a stop was asked for: the epoch ended after ``steps`` steps
 
 
 def _batch_epoch(loss_and_grads, objective, params, opt_state, optimizer, n, batch_size,
-                 order, first_loss, record_path) -> EpochResult:
+                 order, first_loss, record_path, stop=None) -> EpochResult:
     """One epoch, a step per batch, in Python: the reference every other path must match.
 
     ``loss_and_grads(params, index)`` gives the batch's objective, gradients and weight.
+    ``stop()`` true after a step (Ctrl-C) ends the epoch there, marked ``interrupted``.
     """
     total, grads, steps = 0.0, [], 0
     for index in _batches(n, batch_size, order):
+        if steps and stop is not None and stop():  # before a step, so never after the last
+            return EpochResult(params, opt_state, steps, total, grads, first_loss,
+                               interrupted=True)
         value, grads, weight = loss_and_grads(params, index)
         if first_loss is None:
             first_loss = value
@@ -161,6 +171,7 @@ def train(
     step_offset: int = 0,
     started: float | None = None,
     rows: np.ndarray | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Run:
     """Run up to ``epochs`` passes over (X, Y); return the parameters reached.
 
@@ -177,6 +188,12 @@ def train(
 
     ``rows`` (row numbers, in the order an unshuffled epoch takes them) trains on those
     rows of X alone, read in place: how early stopping holds rows out without copying X.
+
+    ``stop()`` (``interrupt.StopRequest``: a first Ctrl-C) is asked between steps where
+    Python takes them, else between epochs: a true answer ends the run with what it has
+    (``Run.stopped == "interrupted"``). Any other exception but ``DivergenceError`` leaves
+    the history at the last complete epoch and carries that epoch's ``Run`` as
+    ``err.kept``.
     """
     n = X.shape[0] if rows is None else len(rows)
     if rows is not None:  # the loops see a batch size, never "all of X"
@@ -193,61 +210,83 @@ def train(
     best, best_params, stale = math.inf, None, 0
     first_loss = None
     epoch_offset = history.epoch[-1] if history.epoch else 0
-    stopped_early = False
-    epoch = 0
-    for epoch in range(1, epochs + 1):
-        order = shuffled_order(rng, n) if shuffle and (batch_size is not None and batch_size < n) \
-            else None
-        if rows is not None:
-            order = rows if order is None else rows[order]
-        if runner is not None and runner.whole_epoch:
-            done = runner.epoch(params, opt_state, order, first_loss, record_path)
-        else:
-            done = _batch_epoch(loss_and_grads, objective, params, opt_state, optimizer, n,
-                                batch_size, order, first_loss, record_path)
-        params, opt_state, first_loss = done.params, done.opt_state, done.first_loss
-        if done.diverged is not None:
-            err = DivergenceError(
-                f"training diverged at epoch {epoch_offset + epoch}: the loss went from "
-                f"{first_loss:.4g} to {done.diverged:.4g} with learning_rate="
-                f"{learning_rate_at(0):g}; try a smaller one, e.g. "
-                f"{smaller_rate(learning_rate_at(0))}"
-            )
-            err.params = params
-            raise err
-        steps += done.steps
-        grad_norm = _norm(done.grads)  # the epoch's last batch: one norm per epoch, not per step
-        epoch_loss = done.total / weight
-        val_loss = None
-        if validation is not None:
-            val_loss = objective.loss(params, *validation)
-        history.add(
-            epoch=epoch_offset + epoch, loss=epoch_loss, val_loss=val_loss,
-            grad_norm=grad_norm, learning_rate=learning_rate_at(max(steps - 1, 0)),
-            time=time.perf_counter() - started,
-        )
-        logger.info(
-            "epoch %d: loss %.6g%s", epoch_offset + epoch, epoch_loss,
-            "" if val_loss is None else f", validation loss {val_loss:.6g}",
-        )
-        logs = {"epoch": epoch_offset + epoch, "loss": epoch_loss, "val_loss": val_loss}
-        if any(cb(estimator, epoch_offset + epoch, logs) for cb in callbacks):
-            stopped_early = True
-            break
-        monitored = epoch_loss if val_loss is None else val_loss
-        if tol is not None:
-            if monitored < best - tol:
-                stale = 0
+    # The last complete epoch: what a second Ctrl-C (or an error in a callback) leaves.
+    kept = Run(params=params, opt_state=opt_state, epochs=0, steps=steps, stopped="interrupted")
+    mark = history.mark()
+    stopped, epoch = "max_epochs", 0
+    try:
+        for epoch in range(1, epochs + 1):
+            order = shuffled_order(rng, n) \
+                if shuffle and (batch_size is not None and batch_size < n) else None
+            if rows is not None:
+                order = rows if order is None else rows[order]
+            if runner is not None and runner.whole_epoch:
+                done = runner.epoch(params, opt_state, order, first_loss, record_path, stop=stop)
             else:
-                stale += 1
-            if monitored < best:
-                best = monitored
-                if validation is not None:
-                    best_params = [p.copy() for p in params]
-            if stale >= n_iter_no_change:
-                stopped_early = True
+                done = _batch_epoch(loss_and_grads, objective, params, opt_state, optimizer, n,
+                                    batch_size, order, first_loss, record_path, stop=stop)
+            params, opt_state, first_loss = done.params, done.opt_state, done.first_loss
+            if done.diverged is not None:
+                err = DivergenceError(
+                    f"training diverged at epoch {epoch_offset + epoch}: the loss went from "
+                    f"{first_loss:.4g} to {done.diverged:.4g} with learning_rate="
+                    f"{learning_rate_at(0):g}; try a smaller one, e.g. "
+                    f"{smaller_rate(learning_rate_at(0))}"
+                )
+                err.params = params
+                raise err
+            steps += done.steps
+            if done.interrupted:  # Ctrl-C mid-epoch: its steps are kept, not recorded
+                params = best_params if best_params is not None else params
+                return Run(params=params, opt_state=opt_state, epochs=epoch - 1, steps=steps,
+                           stopped="interrupted", partial_steps=done.steps)
+            grad_norm = _norm(done.grads)  # the epoch's last batch: one norm an epoch
+            epoch_loss = done.total / weight
+            val_loss = None
+            if validation is not None:
+                val_loss = objective.loss(params, *validation)
+            history.add(
+                epoch=epoch_offset + epoch, loss=epoch_loss, val_loss=val_loss,
+                grad_norm=grad_norm, learning_rate=learning_rate_at(max(steps - 1, 0)),
+                time=time.perf_counter() - started,
+            )
+            mark = history.mark()
+            kept = Run(params=params, opt_state=opt_state, epochs=epoch, steps=steps,
+                       stopped="interrupted")
+            logger.info(
+                "epoch %d: loss %.6g%s", epoch_offset + epoch, epoch_loss,
+                "" if val_loss is None else f", validation loss {val_loss:.6g}",
+            )
+            logs = {"epoch": epoch_offset + epoch, "loss": epoch_loss, "val_loss": val_loss}
+            if any(cb(estimator, epoch_offset + epoch, logs) for cb in callbacks):
+                stopped = "callback"
                 break
+            monitored = epoch_loss if val_loss is None else val_loss
+            if tol is not None:
+                if monitored < best - tol:
+                    stale = 0
+                else:
+                    stale += 1
+                if monitored < best:
+                    best = monitored
+                    if validation is not None:
+                        best_params = [p.copy() for p in params]
+                        kept.params = best_params
+                if stale >= n_iter_no_change:
+                    stopped = "converged" if validation is None else "early_stopping"
+                    break
+            if stop is not None and stop():
+                stopped = "interrupted"
+                break
+    except DivergenceError:
+        raise
+    except BaseException as err:  # a second Ctrl-C, or a callback's error: back to the
+        # last complete epoch, which the caller keeps (``err.kept``)
+        history.rewind(mark)
+        if best_params is not None:
+            kept.params = best_params
+        err.kept = kept
+        raise
     if best_params is not None:
         params = best_params
-    return Run(params=params, opt_state=opt_state, epochs=epoch, steps=steps,
-               stopped_early=stopped_early)
+    return Run(params=params, opt_state=opt_state, epochs=epoch, steps=steps, stopped=stopped)

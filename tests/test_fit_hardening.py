@@ -1,0 +1,254 @@
+"""Fits that end well whatever happens: Ctrl-C, extreme scales, bouncing rates, odd inputs.
+
+Issue 11, items 5, 10, 11, 12 and the estimator-input fuzzing. The Ctrl-C tests send
+real signals to a real child process; nothing is mocked.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import descent as d
+from descent.models import FitInterruptedWarning
+
+# ----- item 5: Ctrl-C during fit ---------------------------------------------------------------
+# The child fits for a long time; its callback prints one line an epoch (then naps ``nap``
+# seconds), so the test knows when epochs have been logged. It reports the estimator as JSON.
+CHILD = textwrap.dedent("""
+    import json, sys, time
+    import numpy as np
+    import descent as d
+
+    kind, nap = sys.argv[1], float(sys.argv[2])
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 8))
+    y = (X @ rng.normal(size=8) + 0.3 * rng.normal(size=3000) > 0).astype(int)
+    common = dict(epochs=10**6, tol=None, random_state=0)
+    model = {"linear": lambda: d.LogisticRegression(**common),
+             "full": lambda: d.LogisticRegression(batch_size=None, **common),
+             "mlp": lambda: d.MLPClassifier((16,), **common)}[kind]()
+
+    def tick(est, epoch, logs):
+        print(f"epoch {epoch}", flush=True)
+        time.sleep(nap)
+
+    model.set_params(callbacks=[tick])
+    try:
+        model.fit(X, y)
+        outcome = "returned"
+    except KeyboardInterrupt:
+        outcome = "KeyboardInterrupt"
+    fitted = hasattr(model, "coefs_" if kind == "mlp" else "coef_")
+    params = np.zeros(0) if not fitted else (
+        np.concatenate([np.ravel(c) for c in model.coefs_]) if kind == "mlp"
+        else np.ravel(model.coef_))
+    print(json.dumps({
+        "outcome": outcome, "fitted": fitted, "n_iter": model.n_iter_,
+        "losses": len(model.history_.loss), "epochs": len(model.history_.epoch),
+        "stopped": getattr(model.history_, "stopped", None),
+        "finite": bool(np.isfinite(params).all()) and params.size > 0,
+        "accuracy": float(model.score(X, y)) if fitted else None,
+    }))
+""")
+
+
+def interrupt_child(kind: str, presses: int, nap: float, env=None):
+    """Start the child, wait for three logged epochs, press Ctrl-C ``presses`` times.
+
+    Returns (its report, its stderr).
+    """
+    child = subprocess.Popen([sys.executable, "-c", CHILD, kind, str(nap)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, **(env or {})})
+    try:
+        for line in child.stdout:
+            if line.strip() == "epoch 3":
+                break
+        for _ in range(presses):
+            os.kill(child.pid, signal.SIGINT)
+            if presses > 1:
+                time.sleep(0.2)
+        out, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1]), err
+
+
+@pytest.mark.parametrize("kind,jit", [("linear", "1"), ("mlp", "1")])
+def test_one_ctrl_c_keeps_the_training_so_far(kind, jit):
+    report, err = interrupt_child(kind, presses=1, nap=0.0, env={"DESCENT_JIT": jit})
+    assert report["outcome"] == "returned", report
+    assert "FitInterruptedWarning" in err and "interrupted" in err, err
+    assert report["n_iter"] == report["losses"] == report["epochs"] > 0, report
+    assert report["stopped"] == "interrupted"
+    assert report["finite"]
+    assert report["accuracy"] > 0.8, report  # trained: far better than chance
+
+
+def test_second_ctrl_c_stops_at_once_and_leaves_the_last_epoch():
+    # Both presses land while the callback naps: the first asks the loop to stop after
+    # this epoch, the second raises KeyboardInterrupt at once, inside the nap.
+    report, err = interrupt_child("linear", presses=2, nap=1.5)
+    assert report["outcome"] == "KeyboardInterrupt", report
+    assert report["n_iter"] == report["losses"] == report["epochs"] > 0, report
+    assert report["stopped"] == "interrupted"
+    assert report["finite"]
+    assert report["accuracy"] > 0.8, report
+
+
+# The same in this process: real SIGINTs, sent by the callback itself (or by a timer
+# thread, to land inside an epoch), so the loop's answer is exact and fast to check.
+def _blobs(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    return X, (X @ [1.0, -2.0, 0.5, 1.0] > 0).astype(int)
+
+
+def _press_at(epoch: int, presses: int = 1):
+    def callback(est, e, logs):
+        if e == epoch:
+            for _ in range(presses):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.01)  # the handler runs between bytecodes: let it
+    return callback
+
+
+def _consistent(model):
+    assert model.n_iter_ == len(model.history_.loss) == len(model.history_.epoch)
+    assert len(model.history_.grad_norm) == len(model.history_.time) == model.n_iter_
+    params = getattr(model, "coef_", None)
+    params = np.ravel(params) if params is not None else np.concatenate(
+        [np.ravel(c) for c in model.coefs_])
+    assert np.isfinite(params).all()
+
+
+@pytest.mark.parametrize("make", [
+    lambda **k: d.LogisticRegression(**k),
+    lambda **k: d.LogisticRegression(batch_size=None, **k),
+    lambda **k: d.LogisticRegression(optimizer="momentum", **k),
+    lambda **k: d.MLPClassifier((8,), **k),
+    lambda **k: d.MLPClassifier((8,), optimizer="rmsprop", **k),
+])
+@pytest.mark.parametrize("jit", ["0", "1"])
+def test_ctrl_c_in_a_callback_ends_the_fit_after_that_epoch(monkeypatch, make, jit):
+    monkeypatch.setenv("DESCENT_JIT", jit)
+    X, y = _blobs()
+    before = signal.getsignal(signal.SIGINT)
+    model = make(epochs=500, tol=None, random_state=0, callbacks=[_press_at(4)])
+    with pytest.warns(FitInterruptedWarning, match="after 4 complete epoch"):
+        model.fit(X, y)
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is given back
+    _consistent(model)
+    assert model.n_iter_ == 4 and model.history_.stopped == "interrupted"
+    assert model.score(X, y) > 0.75  # four epochs (four steps at full batch) trained it
+    # and it goes on from there
+    model.set_params(warm_start=True, callbacks=None, epochs=3)
+    model.fit(X, y)
+    assert model.n_iter_ == 3 and model.history_.epoch[-1] == 7
+    assert model.history_.stopped == "max_epochs"
+
+
+def test_ctrl_c_inside_a_long_epoch_stops_after_the_step(monkeypatch):
+    """The NumPy loop asks between steps: the epoch under way ends early, its steps kept."""
+    monkeypatch.setenv("DESCENT_JIT", "0")
+    X, y = _blobs(n=20_000)
+    timers = []
+
+    def press_soon(est, epoch, logs):  # a real SIGINT, 50 ms into epoch 2
+        timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+        timers.append(timer)
+        timer.start()
+
+    model = d.LogisticRegression(batch_size=1, epochs=3, tol=None, random_state=0,
+                                 callbacks=[press_soon])
+    with pytest.warns(FitInterruptedWarning, match=r"after 1 complete epoch\(s\) and \d+ step"):
+        model.fit(X, y)
+    for timer in timers:
+        timer.join()
+    _consistent(model)
+    assert model.n_iter_ == 1
+    assert 0 < model._steps - 20_000 < 20_000  # part of epoch 2 is in the parameters
+    assert model.score(X, y) > 0.9
+
+
+def test_second_ctrl_c_in_process_keeps_the_last_complete_epoch():
+    X, y = _blobs()
+    model = d.MLPClassifier((8,), epochs=500, tol=None, random_state=0,
+                            callbacks=[_press_at(3, presses=2)])
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    _consistent(model)
+    assert model.n_iter_ == 3 and model.history_.stopped == "interrupted"
+    model.predict(X)
+
+
+def test_ctrl_c_with_early_stopping_keeps_the_best_epoch():
+    X, y = _blobs(n=600)
+    seen = []
+
+    def record(est, epoch, logs):
+        seen.append(logs["val_loss"])
+
+    model = d.LogisticRegression(epochs=500, tol=0.0, n_iter_no_change=10**6,
+                                 early_stopping=True, random_state=0,
+                                 callbacks=[record, _press_at(6)])
+    with pytest.warns(FitInterruptedWarning, match="best on the validation"):
+        model.fit(X, y)
+    assert model.n_iter_ == 6 and len(model.history_.val_loss) == 6
+    best = int(np.argmin(seen))
+    again = d.LogisticRegression(epochs=best + 1, tol=None, early_stopping=True,
+                                 random_state=0).fit(X, y)
+    np.testing.assert_allclose(model.coef_, again.coef_, rtol=1e-12)
+
+
+def test_an_error_in_a_callback_leaves_the_last_complete_epoch():
+    X, y = _blobs()
+
+    def fail(est, epoch, logs):
+        if epoch == 5:
+            raise RuntimeError("the callback failed")
+
+    model = d.LogisticRegression(epochs=50, tol=None, random_state=0, callbacks=[fail])
+    with pytest.raises(RuntimeError, match="callback failed"):
+        model.fit(X, y)
+    _consistent(model)
+    assert model.n_iter_ == 5
+
+
+def test_a_fit_refused_or_interrupted_before_any_epoch_leaves_the_estimator_as_it_was():
+    X, y = _blobs()
+    model = d.LogisticRegression(epochs=3, random_state=0).fit(X, y)
+    coef, history = model.coef_.copy(), model.history_.as_dict()
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(np.where(X > 2, np.nan, X), y)
+    np.testing.assert_array_equal(model.coef_, coef)
+
+    def pressing(step):  # a schedule, called at each step: two presses at step 5
+        if step == 5:
+            _press_twice()
+        return 0.01
+
+    model.set_params(schedule=pressing)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X[:, ::-1] * 2.0, y)
+    np.testing.assert_array_equal(model.coef_, coef)
+    assert model.history_.as_dict() == history and model.n_iter_ == 3
+    assert model.history_.stopped == "max_epochs"
+    assert model.schedule is pressing
+
+
+def _press_twice():
+    for _ in range(2):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)  # the first press's handler runs before the second arrives
