@@ -14,6 +14,7 @@ import platform
 import shutil
 import stat
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -151,7 +152,9 @@ def test_a_planted_cache_folder_is_never_loaded(filled, tmp_path, attack):
     report, stderr = shuffle_child(env)
     assert not marker.exists(), "descent unpickled a cache index from an unsafe folder"
     assert stderr.count(WARNING) == 1, stderr
-    assert str(folder) in stderr and why in stderr
+    assert str(folder) in stderr and why in stderr and "NUMBA_CACHE_DIR" in stderr
+    fix = f"chmod 700 {folder}" if "other users" in why else f"remove {folder}"
+    assert fix in stderr
     # Kernels still compile and run, uncached; describe() says why.
     assert report["compiled"] and report["order"] == expected_order()
     assert not report["cache"] and report["folder"] == "None"
@@ -206,10 +209,23 @@ def test_cache_folders_are_created_private_and_per_user_first(tmp_path):
     assert found[2][0] == "temp" and found[2][1].name == f"descent-numba-{UID}"
 
 
+@pytest.mark.skipif(UID is None, reason="POSIX owners and modes")
+def test_an_open_key_folder_inside_a_private_root_is_refused(tmp_path):
+    environ = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    key = "2" * cache.KEY_LENGTH
+    folder = cache.choose(key, environ).folder
+    folder.chmod(0o777)
+    with pytest.warns(cache.KernelCacheWarning, match="other users") as caught:
+        choice = cache.choose(key, environ)
+    assert len(caught) == 1 and choice.folder is None and str(folder) in choice.why
+
+
 def test_no_usable_folder_turns_the_cache_off_quietly(tmp_path):
     environ = {"NUMBA_CACHE_DIR": blocked(tmp_path, "n"), "XDG_CACHE_HOME": blocked(tmp_path, "x"),
                "TMPDIR": blocked(tmp_path, "t")}
-    choice = cache.choose("0" * cache.KEY_LENGTH, environ)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing unsafe, so nothing to warn about
+        choice = cache.choose("0" * cache.KEY_LENGTH, environ)
     assert choice.folder is None and choice.reason == "off"
     assert "no folder" in choice.why and blocked(tmp_path, "x") in choice.why
 

@@ -131,7 +131,10 @@ def _make_private(folder: Path, parents: bool) -> None:
 def _checked(folder: Path) -> Path:
     reason = problem(folder)
     if reason is not None:
-        raise UnsafeFolder(f"{folder} {reason}")
+        # The user's own folder can be closed; another's, or a link, only removed.
+        fix = (f"make it yours alone (chmod 700 {folder})" if reason.startswith("can be")
+               else f"remove {folder}")
+        raise UnsafeFolder(f"{folder} {reason}", fix)
     return folder
 
 
@@ -156,11 +159,11 @@ def choose(key: str, environ: Mapping[str, str] | None = None) -> Choice:
         try:
             folder = prepare(root, key, parents=reason != "temp")
         except UnsafeFolder as err:
-            why = f"{err}; code loaded from it could run as you"
-            warnings.warn(
-                f"descent: compiled kernels are not cached: {why}. Remove it, or make it "
-                f"yours alone (chmod 700), or set NUMBA_CACHE_DIR to a folder only you can "
-                f"write.", KernelCacheWarning, stacklevel=2)
+            unsafe, fix = err.args
+            why = f"{unsafe}; code loaded from it could run as you"
+            warnings.warn(f"descent: compiled kernels are not cached: {why}. To cache them, "
+                          f"{fix}, or set NUMBA_CACHE_DIR to a folder only you can write.",
+                          KernelCacheWarning, stacklevel=2)
             return Choice("off", None, None, why)
         except OSError as err:
             tried.append(f"{root} ({err.strerror or err})")
