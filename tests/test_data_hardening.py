@@ -47,6 +47,19 @@ def test_a_byte_order_mark_never_costs_a_row_or_a_name(tmp_path, bom, header):
     np.testing.assert_array_equal(table.y, [3, 6, 9])
 
 
+@pytest.mark.parametrize("text, header, first", [
+    ("5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,virginica\n", False, [5.1, 3.5]),
+    ("length,width,kind\n5.1,3.5,setosa\n4.9,3.0,setosa\n", True, [5.1, 3.5]),
+    ("length,3.5,kind\n5.1,3.5,setosa\n", True, [5.1, 3.5]),
+    ("1,2,3\n4,5,6\n", False, [1, 2]),
+])
+def test_a_column_of_labels_does_not_make_the_first_row_a_header(tmp_path, text, header, first):
+    # A word above words is a label, not a name; a word above numbers is a name.
+    table = read_table(write(tmp_path, text), target=-1, numeric_target=False)
+    assert table.has_header is header
+    np.testing.assert_array_equal(table.X[0], first)
+
+
 # ----- item 8: duplicate names, and columns matched by name only --------------------------
 @pytest.mark.parametrize("text, names", [
     ("a,b,a\n1,2,3\n", r"'a'"),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import math
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -9,7 +13,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ..data import read_table
+from ..data import DataError, read_table
+from ..data.tables import HeaderError
 from ..models import (
     LinearRegression,
     LinearSVC,
@@ -20,12 +25,17 @@ from ..models import (
     lr_find,
 )
 from .app import (
+    FiniteFloat,
     UserError,
+    echo,
     main,
     one_line,
     output_options,
     print_json,
     print_table,
+    printable,
+    readable_input,
+    refuse_clashes,
     save_figure,
     writable_target,
     write_atomically,
@@ -47,18 +57,18 @@ HYPER_PARAMETERS = {
              "linear only: mean square or mean absolute error."),
     "optimizer": ("optimizer", click.Choice(["gd", "momentum", "nesterov", "adagrad",
                                              "rmsprop", "adam"]), "How each step is taken."),
-    "learning_rate": ("learning_rate", click.FloatRange(min=0, min_open=True),
+    "learning_rate": ("learning_rate", FiniteFloat(min=0, min_open=True),
                       "Step size (default: the model's)."),
     "epochs": ("epochs", click.IntRange(min=1), "Most passes over the data."),
     "batch_size": ("batch_size", str, "Samples per step: a number, 'auto' (32, more for "
                    "large data) or 'full' for batch descent."),
     "penalty": ("penalty", click.Choice(["none", "l1", "l2", "elasticnet"]), "Regularization."),
-    "alpha": ("alpha", click.FloatRange(min=0), "Regularization strength."),
-    "C": ("C", click.FloatRange(min=0, min_open=True), "svm only: inverse regularization."),
+    "alpha": ("alpha", FiniteFloat(min=0), "Regularization strength."),
+    "C": ("C", FiniteFloat(min=0, min_open=True), "svm only: inverse regularization."),
     "hidden": ("hidden_layer_sizes", str, "mlp only: hidden layer sizes, e.g. '64,32'."),
     "activation": ("activation", click.Choice(["relu", "sigmoid", "tanh", "identity"]),
                    "mlp only: hidden activation."),
-    "tol": ("tol", click.FloatRange(min=0), "Stop when the loss improves by less than this."),
+    "tol": ("tol", FiniteFloat(min=0), "Stop when the loss improves by less than this."),
 }
 
 
@@ -67,8 +77,9 @@ def model_options(command):
     for option, (_, kind, text) in reversed(HYPER_PARAMETERS.items()):
         flag = "--" + option.replace("_", "-")
         command = click.option(flag, option, type=kind, default=None, help=text)(command)
-    command = click.option("--random-state", type=int, default=0, show_default=True,
-                           help="Seed: the same seed gives the same model.")(command)
+    command = click.option("--random-state", type=click.IntRange(0, 2**32 - 1), default=0,
+                           show_default=True, help="Seed from 0 to 2**32 - 1 (scikit-learn's "
+                           "range): the same seed gives the same model.")(command)
     command = click.option("--model", "model_name", required=True,
                            type=click.Choice(list(MODELS)), help="Which model to train.")(command)
     return click.option("--target", required=True,
@@ -161,6 +172,46 @@ def _fit(model, X, y, *, show_progress: bool):
     return model
 
 
+def _split(X, y, test_size: float, random_state: int, model):
+    """Training and test rows as scikit-learn's ``train_test_split`` makes them (test rows:
+    ``ceil(test_size * n)``), refusing a split that cannot train or be scored; a
+    classifier's split is stratified, so each class keeps its share on both sides."""
+    from sklearn.model_selection import train_test_split
+
+    n = len(y)
+    n_test = math.ceil(test_size * n)
+    n_train = n - n_test
+    option = f"--test-size {test_size:g}"
+    if n_train < 1:
+        raise UserError(f"{option} holds out all {n} rows and leaves no rows for training; "
+                        "use a smaller --test-size, such as 0.25")
+    stratify = None
+    if _is_classifier(model):
+        labels, counts = np.unique(y, return_counts=True)
+        if counts.min() < 2:
+            raise UserError(f"class {_label(labels[np.argmin(counts)])} has only 1 row, so "
+                            "--test-size cannot put it in both the training and the test "
+                            "rows; add rows of that class, drop its row, or leave out "
+                            "--test-size")
+        if n_train < len(labels):
+            raise UserError(f"{option} leaves {n_train} row(s) for training, fewer than the "
+                            f"{len(labels)} classes; use a smaller --test-size, such as 0.25")
+        if n_test < len(labels):
+            raise UserError(f"{option} holds out {n_test} row(s), fewer than the "
+                            f"{len(labels)} classes; use a larger --test-size")
+        stratify = y
+    elif n_test < 2:
+        raise UserError(f"{option} holds out {n_test} of {n} rows, but R^2 needs at least 2; "
+                        f"use a larger --test-size (at least {2 / n:.2g})")
+    return train_test_split(X, y, test_size=test_size, random_state=random_state,
+                            stratify=stratify)
+
+
+def _label(value) -> str:
+    """A class label as the user wrote it: 'cat', '3'."""
+    return repr(f"{value:g}" if isinstance(value, float | np.floating) else str(value))
+
+
 def _score_name(model) -> str:
     return "accuracy" if _is_classifier(model) else "R^2"
 
@@ -172,8 +223,9 @@ def _score_name(model) -> str:
               help="Write the fitted model to this file (read it with `descent predict`).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Draw the loss by epoch into this PNG file.")
-@click.option("--test-size", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              help="Hold out this share of the rows and report the score on them.")
+@click.option("--test-size", type=FiniteFloat(0, 1, min_open=True, max_open=True),
+              help="Hold out this share of the rows (between 0 and 1, e.g. 0.25) and report "
+              "the score on them; classes keep their shares (a stratified split).")
 @output_options
 def fit(data, target, model_name, random_state, save_path, plot_path, test_size, quiet,
         as_json, **options):
@@ -183,6 +235,7 @@ def fit(data, target, model_name, random_state, save_path, plot_path, test_size,
     Example:
       descent fit data.csv --target 8 --model logistic --save diabetes.descent
     """
+    refuse_clashes({"data file": data}, {"--save": save_path, "--plot": plot_path})
     model = build_model(model_name, random_state, options)
     for path, what in ((save_path, "model file"), (plot_path, "plot")):
         if path:
@@ -191,12 +244,7 @@ def fit(data, target, model_name, random_state, save_path, plot_path, test_size,
     X, y = table.X, table.y
     X_test = y_test = None
     if test_size:
-        from sklearn.model_selection import train_test_split
-
-        stratify = y if _is_classifier(model) and np.unique(y).size < len(y) * test_size \
-            else None
-        X, X_test, y, y_test = train_test_split(X, y, test_size=test_size,
-                                                random_state=random_state, stratify=stratify)
+        X, X_test, y, y_test = _split(X, y, test_size, random_state, model)
     started = time.perf_counter()
     _fit(model, X, y, show_progress=not (quiet or as_json))
     seconds = time.perf_counter() - started
@@ -214,7 +262,8 @@ def fit(data, target, model_name, random_state, save_path, plot_path, test_size,
 
         model.data_columns_ = {"features": table.feature_names, "target": table.target_name,
                                "header": table.has_header}
-        result["saved"] = str(save(model, save_path))
+        result["saved"] = str(write_atomically(save_path, lambda file: save(model, file),
+                                               "model file", replaces_itself=True))
     if plot_path:
         from ..plot import plot_loss
 
@@ -241,49 +290,99 @@ def fit(data, target, model_name, random_state, save_path, plot_path, test_size,
               help="Write the predictions as CSV to this file (default: print them).")
 @output_options
 def predict(model_path, data, out_path, quiet, as_json):
-    """Predict every row of DATA with a model saved by ``descent fit --save``."""
+    """Predict every row of DATA with a model saved by ``descent fit --save``.
+
+    The predictions are CSV (labels holding commas, quotes or newlines are quoted); on a
+    terminal, control characters in labels are shown as escapes such as \\x1b.
+    """
     from ..model_io import load
 
-    model = load(model_path)
+    refuse_clashes({"model file": model_path, "data file": data}, {"--out": out_path})
+    readable_input(model_path, "model file",
+                   f"train one with: descent fit DATA --target T --model M --save {model_path}")
+    try:
+        model = load(model_path)
+    except OSError as err:
+        raise UserError(f"cannot read model file '{model_path}': {err.strerror or err}") \
+            from err
     if out_path:
         writable_target(out_path, "predictions file")
-    X = _read_features(model, data)
+    X = _read_features(model, model_path, data)
     try:
         predictions = model.predict(X)
     except ValueError as err:
         raise UserError(one_line(err)) from err
-    lines = ["prediction"] + [str(p) if isinstance(p, str) else f"{p:.10g}"
-                              if isinstance(p, float) else str(p) for p in predictions.tolist()]
+    rows = [_csv_row(["prediction"])] + [_csv_row([_cell(p)]) for p in predictions.tolist()]
     if out_path:
-        write_atomically(Path(out_path), lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"),
-                         "predictions file")
+        write_atomically(Path(out_path), lambda file: Path(file).write_text(
+            "".join(rows), encoding="utf-8", newline=""), "predictions file")
     if as_json:
         payload = {"rows": len(predictions), "out": out_path}
         if not out_path:
             payload["predictions"] = predictions.tolist()
         print_json(payload)
     elif not out_path:
-        click.echo("\n".join(lines))
+        _print_csv(rows)
     elif not quiet:
-        click.echo(f"wrote {len(predictions)} predictions to {out_path}")
+        echo(f"wrote {len(predictions)} predictions to {out_path}")
 
 
-def _read_features(model, data: str) -> np.ndarray:
-    """The model's feature columns from DATA (by name; the target column may be present)."""
+def _cell(prediction) -> str:
+    if isinstance(prediction, float):
+        return f"{prediction:.10g}"
+    return str(prediction)
+
+
+def _csv_row(fields: list[str]) -> str:
+    """One CSV record, quoted where a field holds a comma, a quote or a line break."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(fields)
+    return buffer.getvalue()
+
+
+def _print_csv(rows: list[str]) -> None:
+    """The CSV as is into a pipe or file; on a terminal, control characters escaped."""
+    if sys.stdout.isatty():
+        for row in rows:
+            click.echo(printable(row[:-1]))  # the record's own line break is kept
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write("".join(rows).encode("utf-8"))
+    sys.stdout.buffer.flush()
+
+
+def _read_features(model, model_path, data: str) -> np.ndarray:
+    """The model's feature columns from DATA: by name if it was fitted on a file with a
+    header, by position if not (the target column may be present); never a mix."""
     columns = getattr(model, "data_columns_", None)
     n_features = model.n_features_in_
-    if not columns:  # a model saved from Python: take the columns as they come
-        table = read_table(data)
-    elif columns["header"]:
-        table = read_table(data, columns=columns["features"])
-    else:
-        table = read_table(data)
-        if table.X.shape[1] != n_features:
-            table = read_table(data, columns=columns["features"])
+    try:
+        if not columns:  # a model saved from Python: take the columns as they come
+            table = read_table(data)
+        elif columns["header"]:
+            table = read_table(data, columns=columns["features"], header=True)
+        else:
+            table = _read_by_position(data, columns["features"])
+    except HeaderError as err:
+        how = "with a header, so it finds columns by name" if columns["header"] else \
+            "without a header, so it finds columns by position"
+        raise UserError(f"the model in '{model_path}' was trained on a file {how}: {err}") \
+            from err
     if table.X.shape[1] != n_features:
         raise UserError(f"'{data}' has {table.X.shape[1]} feature columns but the model was "
                         f"trained on {n_features}; give the same columns as when fitting")
     return table.X
+
+
+def _read_by_position(data: str, features: list[str]):
+    """A file without a header: the fitted positions ("0", "2", ...) when the file has them
+    all (the target column may be there, even as text), else every column, in order."""
+    try:
+        return read_table(data, columns=features, header=False)
+    except HeaderError:
+        raise
+    except DataError:  # fewer columns: the target (or more) was left out
+        return read_table(data, header=False)
 
 
 @main.command("lr-find")
@@ -291,9 +390,9 @@ def _read_features(model, data: str) -> np.ndarray:
 @model_options
 @click.option("--trial-epochs", type=click.IntRange(min=1), default=5, show_default=True,
               help="Epochs trained at each learning rate.")
-@click.option("--min-rate", type=click.FloatRange(min=0, min_open=True), default=1e-5,
+@click.option("--min-rate", type=FiniteFloat(min=0, min_open=True), default=1e-5,
               show_default=True)
-@click.option("--max-rate", type=click.FloatRange(min=0, min_open=True), default=10.0,
+@click.option("--max-rate", type=FiniteFloat(min=0, min_open=True), default=10.0,
               show_default=True)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Draw loss against learning rate into this PNG file.")
@@ -301,6 +400,7 @@ def _read_features(model, data: str) -> np.ndarray:
 def lr_find_command(data, target, model_name, random_state, trial_epochs, min_rate, max_rate,
                     plot_path, quiet, as_json, **options):
     """Try learning rates from --min-rate to --max-rate on DATA and suggest one."""
+    refuse_clashes({"data file": data}, {"--plot": plot_path})
     if min_rate >= max_rate:
         raise UserError(f"--min-rate ({min_rate:g}) must be below --max-rate ({max_rate:g})")
     if options.get("learning_rate") is not None:

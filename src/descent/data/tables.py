@@ -12,9 +12,9 @@ Reads are bounded, so a hostile or mistaken file cannot exhaust memory or hang:
 - a file larger than ``max_file_bytes()`` (a quarter of this machine's memory, at most
   ``MAX_FILE_BYTES``) is refused before reading; for Parquet the same bound applies to
   the uncompressed size its metadata declares;
-- the first row of a CSV (read on its own, to tell a header from data) must end within
-  ``MAX_ROW_BYTES``; the rest is parsed by pyarrow in blocks of that size, and a row it
-  cannot fit in a block is refused with the same message.
+- the first rows of a CSV (read on their own, to tell a header from data) come from its
+  first ``MAX_ROW_BYTES``, within which the first row must end; the rest is parsed by
+  pyarrow in blocks of that size, and a row it cannot fit in a block is refused.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ class DataError(ValueError):
     """A data file cannot be used as it is; the message says why and what to do."""
 
 
+class HeaderError(DataError):
+    """A file with a header line where one without was required, or the reverse."""
+
+
 @dataclass
 class Table:
     """Features and (optionally) a target read from a file.
@@ -65,8 +69,8 @@ def read_table(path, *, target=None, numeric_target: bool = True, columns=None,
     """Read a CSV or Parquet file into float64 features and a target.
 
     Args:
-        path: a ``.csv`` file (header detected: a first row with any non-number is a header)
-            or a ``.parquet`` file.
+        path: a ``.csv`` file (header detected: a first row with a word above a column of
+            numbers is a header, see ``_is_header``) or a ``.parquet`` file.
         target: the target column, by name or by index (``"8"``, ``8`` or ``-1``); None reads
             features only.
         numeric_target: require a numeric target (regressors); classifiers may pass False to
@@ -96,7 +100,7 @@ def read_table(path, *, target=None, numeric_target: bool = True, columns=None,
     names, data = _drop_pandas_index(names, data)
     _refuse_duplicate_names(names, path)
     if header is not None and header != has_header:
-        raise DataError(_header_mismatch(path, names, has_header, columns))
+        raise HeaderError(_header_mismatch(path, names, has_header, columns))
 
     target_at = None if target is None else _column_index(names, target, path)
     if columns is not None:
@@ -216,10 +220,10 @@ def _read_parquet(path: Path):
 def _read_csv(path: Path):
     import pyarrow.csv as pacsv
 
-    first = _first_row(path)
-    if first is None:
+    rows = _first_rows(path)
+    if not rows:
         raise DataError(f"data file '{path}' is empty; give a file with samples")
-    has_header = not all(_is_number(field) for field in first)
+    has_header = _is_header(rows[0], rows[1:])
     # A block must hold a whole row: the block size is the bound on a row's length.
     options = pacsv.ReadOptions(autogenerate_column_names=not has_header,
                                 block_size=MAX_ROW_BYTES)
@@ -229,8 +233,12 @@ def _read_csv(path: Path):
     return table, has_header
 
 
-def _first_row(path: Path) -> list[str] | None:
-    """The first non-empty row's fields, read from at most ``MAX_ROW_BYTES`` of the file.
+SAMPLE_ROWS = 20  # rows after the first that tell a header from data
+
+
+def _first_rows(path: Path) -> list[list[str]]:
+    """The first non-empty row and up to ``SAMPLE_ROWS`` more, all read from at most
+    ``MAX_ROW_BYTES`` of the file (the first row must end within them).
 
     A leading byte-order mark is not part of the first field (``utf-8-sig``), so a file
     without a header keeps its first row.
@@ -241,11 +249,18 @@ def _first_row(path: Path) -> list[str] | None:
     # An incremental decoder: a character cut at the end of the head is not an error.
     text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=not truncated)
     stream = io.StringIO(text, newline="")
+    rows = []
     with _field_limit(len(text) + 1):  # the head's length is the bound, checked below
-        first = next((row for row in csv.reader(stream) if row), None)
-    if truncated and (first is None or stream.tell() >= len(text)):
+        for row in csv.reader(stream):
+            if truncated and stream.tell() >= len(text):
+                break  # a row cut short by the end of the head: not a row
+            if row:
+                rows.append(row)
+            if len(rows) > SAMPLE_ROWS:
+                break
+    if truncated and not rows:
         raise _row_too_long(path)  # the first row did not end within the bound
-    return first
+    return rows
 
 
 @contextlib.contextmanager
@@ -256,6 +271,31 @@ def _field_limit(limit: int):
         yield
     finally:
         csv.field_size_limit(before)
+
+
+def _is_header(first: list[str], later: list[list[str]]) -> bool:
+    """Whether the first row names the columns, judged as ``csv.Sniffer`` does: by
+    comparing each of its fields with the same column in the rows below.
+
+    A row of numbers is data. A word above numbers is a column name. A word above words
+    (a column of labels, as in ``5.1,3.5,setosa``) says nothing, so a row whose words
+    all sit above words is data when some other column holds numbers, and a header in a
+    table of words only.
+    """
+    words = [i for i, field in enumerate(first) if not _is_number(field)]
+    if not words:
+        return False
+    if not later:
+        return True  # names alone, without data
+
+    def column(i: int) -> list[str]:
+        return [row[i] for row in later if i < len(row)]
+
+    if any(column(i) and all(map(_is_number, column(i))) for i in words):
+        return True
+    numbers_elsewhere = any(column(i) and all(map(_is_number, column(i)))
+                            for i in range(len(first)) if i not in words)
+    return not numbers_elsewhere
 
 
 def _is_number(field: str) -> bool:
