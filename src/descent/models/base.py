@@ -133,7 +133,7 @@ class GradientDescentEstimator(BaseEstimator):
                 self._check_finite(X)
             else:
                 self._start(X, Y, sw)
-            return self._run(X, Y, sw, epochs=self.epochs, allow_validation=True)
+            return self._run(X, Y, sw, epochs=self.epochs, allow_validation=True, fresh=not warm)
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """One pass over the given data, continuing from the current state.
@@ -230,11 +230,15 @@ class GradientDescentEstimator(BaseEstimator):
             return self.schedule
         return "inverse_scaling" if self.optimizer.lower() in ("adam", "rmsprop") else "constant"
 
-    def _run(self, X, Y, sw, *, epochs: int, allow_validation: bool):
+    def _run(self, X, Y, sw, *, epochs: int, allow_validation: bool, fresh: bool = False):
         Y = self._scale_targets(Y).astype(X.dtype, copy=False)
         validation = rows = None
         if allow_validation and self.early_stopping:
             rows, validation = self._split_validation(X, Y, sw)
+        # Whether this run trains on exactly the rows and weights the scaling was taken
+        # from (a fresh fit, nothing held out): then standardized X and y have mean zero
+        # there, which a model may use (see _LinearModel._intercept_is_centred).
+        self._same_rows_as_scaling = fresh and rows is None
         n = X.shape[0] if rows is None else len(rows)
         batch_size = resolve_batch_size(self.batch_size, n)  # "auto": rows per step for n
         size = n if batch_size is None else min(batch_size, n)

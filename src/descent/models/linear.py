@@ -137,12 +137,30 @@ class _LinearModel(GradientDescentEstimator):
             W = np.zeros((n_features, n_outputs), dtype=dtype)
         return [W, np.zeros(n_outputs, dtype=dtype)]
 
+    def _intercept_is_centred(self) -> bool:
+        """True when centring alone gives the best intercept: it is not descended on.
+
+        For the squared error on features and target centred (``standardize=True``) on
+        the very rows and weights a fit trains on, the best intercept in standardized
+        units is exactly 0 whatever the coefficients (the mean residual is
+        b + mean(Xs) W - mean(Y) = b), so the intercept in the user's units is
+        ``y_mean - x_mean . coef_``, as scikit-learn's least-squares models compute it.
+        Descending on it instead means descending on a gradient that is rounding noise,
+        which Adam and RMSprop, whose steps do not shrink with the gradient, turn into
+        steps of the learning rate's size: the intercept ends off by that much, and
+        differently on the NumPy and compiled paths (issue 11, item 12).
+        """
+        return (self.fit_intercept and self._y_mean is not None and self._x_mean is not None
+                and getattr(self._loss(), "name", "") == "squared_error"
+                and getattr(self, "_same_rows_as_scaling", False))
+
     def _objective(self, n_samples: int) -> LinearObjective:
         penalty, alpha, l1_ratio = self._penalty_args(n_samples)
         total_steps = max(self.epochs * self._steps_per_epoch, 1)  # as _learning_rate_at
         return LinearObjective(
             point_loss=self._loss(), penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
-            x_mean=self._x_mean, x_scale=self._x_scale, fit_intercept=self.fit_intercept,
+            x_mean=self._x_mean, x_scale=self._x_scale,
+            fit_intercept=self.fit_intercept and not self._intercept_is_centred(),
             optimizer=self.optimizer, rates=schedule_rates(
                 self.schedule, self.learning_rate, self._learning_rate_at(), total_steps),
         )

@@ -221,7 +221,7 @@ def train(
             if rows is not None:
                 order = rows if order is None else rows[order]
             if runner is not None and runner.whole_epoch:
-                done = runner.epoch(params, opt_state, order, first_loss, record_path, stop=stop)
+                done = runner.epoch(params, opt_state, order, first_loss, record_path, stop)
             else:
                 done = _batch_epoch(loss_and_grads, objective, params, opt_state, optimizer, n,
                                     batch_size, order, first_loss, record_path, stop=stop)
