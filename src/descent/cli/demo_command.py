@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from .app import main, output_options, print_json
+from .app import main, output_options, print_json, printable
 
 
 @main.command()
@@ -28,8 +29,9 @@ def demo(out_dir, quiet, as_json):
     table.add_column("section", style="bold")
     table.add_column("what it found")
     for title, numbers in report.summary:
-        table.add_row(title, numbers)
+        table.add_row(Text(title), Text(numbers))
     console = Console()
     console.print(table)
-    console.print(f"Report written to {report.index} in {report.seconds:.1f} s; "
-                  "open it in a browser.")
+    # The folder is the user's text: printed as written, never read as rich markup.
+    console.print(Text(f"Report written to {printable(str(report.index))} in "
+                       f"{report.seconds:.1f} s; open it in a browser."))
