@@ -205,10 +205,16 @@ def test_writing_to_a_full_device_is_one_line_and_the_device_stays(tmp_path, fil
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]
 
 
-def test_an_output_into_a_device_that_takes_data_works(files):
+def test_an_output_into_a_device_or_stdout_is_written_into_it(files):
     out = run_cli("predict", files["headed model"], files["headed"], "--out", "/dev/null")
     assert out.returncode == 0, out.stderr
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    printed = run_cli("predict", files["headed model"], files["headed"])
+    into_stdout = run_cli("predict", files["headed model"], files["headed"], "--out",
+                          "/dev/stdout")
+    assert into_stdout.returncode == 0, into_stdout.stderr
+    assert into_stdout.stdout == printed.stdout  # the CSV alone, nothing renamed over it
+    assert printed.stdout.startswith("prediction\n") and printed.stdout.count("\n") == 401
 
 
 # ----- item 8: columns are matched by name or by position, never by a guess -------------

@@ -200,10 +200,8 @@ def _same_file(a, b) -> bool:
 
 
 def _is_character_device(path) -> bool:
-    try:
-        return stat.S_ISCHR(os.stat(path).st_mode)
-    except OSError:
-        return False
+    mode = _mode(Path(path))
+    return mode is not None and stat.S_ISCHR(mode)
 
 
 def readable_input(path, what: str, hint: str) -> Path:
@@ -224,23 +222,19 @@ def readable_input(path, what: str, hint: str) -> Path:
 def writable_target(path: str | os.PathLike, what: str) -> Path:
     """Check, before any work, that ``path`` can be written; return it as a Path.
 
-    A symlink is written through (the link stays); a character device or FIFO that
-    exists (``/dev/null``, a pipe) is written into; any other non-file is refused.
+    A symlink is written through (the link stays); a stream (a character device such as
+    ``/dev/null``, a FIFO, ``/dev/stdout``) is written into; any other non-file is refused.
     """
     path = Path(path)
-    real = Path(os.path.realpath(path))
-    try:
-        mode = os.stat(real).st_mode
-    except OSError:
-        mode = None
+    mode = _mode(path)
     if mode is not None and stat.S_ISDIR(mode):
         raise UserError(f"{what} '{path}' is a folder; give a file name")
-    if mode is not None and _is_stream(mode):
+    if _is_stream(path, mode):
         return path
     if mode is not None and not stat.S_ISREG(mode):
         raise UserError(f"{what} '{path}' is not a regular file (a block device or a "
                         "socket); give a file name")
-    folder = real.parent
+    folder = Path(os.path.realpath(path)).parent
     if not folder.is_dir():
         raise UserError(f"cannot write {what} '{path}': folder '{path.parent}' does not "
                         "exist; create it first")
@@ -250,8 +244,22 @@ def writable_target(path: str | os.PathLike, what: str) -> Path:
     return path
 
 
-def _is_stream(mode: int) -> bool:
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+def _mode(path: Path) -> int | None:
+    """``path``'s file type and mode, following links as the kernel does; None if absent."""
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return None
+
+
+# Names of the process's own open files: written into, like a device, never renamed over.
+_OWN_STREAMS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/")
+
+
+def _is_stream(path: Path, mode: int | None) -> bool:
+    if mode is None:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or str(path).startswith(_OWN_STREAMS)
 
 
 def write_atomically(path, write, what: str, *, replaces_itself: bool = False) -> Path:
@@ -260,8 +268,8 @@ def write_atomically(path, write, what: str, *, replaces_itself: bool = False) -
     ``write`` writes a temporary file beside ``path``, which is then renamed over it, so a
     failure (a full disk, an interrupt) leaves any earlier file untouched and no
     temporary behind. ``replaces_itself=True`` says that ``write`` does that on its own
-    (``model_io.save``): it gets ``path`` itself. A character device or FIFO cannot be
-    renamed over: the finished temporary file is copied into it.
+    (``model_io.save``): it gets ``path`` itself. A stream (``/dev/null``, a FIFO,
+    ``/dev/stdout``) cannot be renamed over: the finished temporary file is copied into it.
 
     Example:
         >>> import tempfile
@@ -272,14 +280,13 @@ def write_atomically(path, write, what: str, *, replaces_itself: bool = False) -
         ('hi', ['a.txt'])
     """
     path = writable_target(path, what)
-    real = Path(os.path.realpath(path))
     try:
-        if real.exists() and _is_stream(os.stat(real).st_mode):
-            _write_into(real, write)
+        if _is_stream(path, _mode(path)):
+            _write_into(path, write)
         elif replaces_itself:
-            write(real)
+            write(Path(os.path.realpath(path)))
         else:
-            _replace(real, write)
+            _replace(Path(os.path.realpath(path)), write)
     except OSError as err:
         raise UserError(f"cannot write {what} '{path}': {err.strerror or err}") from err
     return path
@@ -304,17 +311,49 @@ def _replace(real: Path, write) -> None:
             os.unlink(tmp)
 
 
-def _write_into(device: Path, write) -> None:
-    """``write`` a temporary file elsewhere, then copy its bytes into a device or FIFO."""
+def _write_into(stream: Path, write) -> None:
+    """``write`` a temporary file elsewhere, then copy its bytes into a device or FIFO
+    (through this process's own stdout or stderr when ``stream`` is one of them, so that
+    the bytes are not written over by, or over, what else goes there)."""
     fd, tmp = tempfile.mkstemp(prefix=".descent-output.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
-        with open(tmp, "rb") as source, open(device, "wb") as sink:
-            shutil.copyfileobj(source, sink)
+        with open(tmp, "rb") as source:
+            own = _own_stream(stream)
+            if own is not None:
+                own.flush()
+                shutil.copyfileobj(source, own.buffer)
+                own.buffer.flush()
+                return
+            with open(stream, "wb") as sink:
+                shutil.copyfileobj(source, sink)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def _own_stream(path: Path):
+    """sys.stdout or sys.stderr when ``path`` is the file they write to, else None."""
+    import sys
+
+    try:
+        target = os.stat(path)
+    except OSError:
+        return None
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            mine = os.fstat(stream.fileno())
+        except (AttributeError, OSError, ValueError):  # no file behind it (a test runner)
+            continue
+        if (mine.st_dev, mine.st_ino) == (target.st_dev, target.st_ino):
+            return stream
+    return None
+
+
+def is_stream(path) -> bool:
+    """Whether ``path`` names a device, a FIFO or this process's stdout (written into)."""
+    return _is_stream(Path(path), _mode(Path(path)))
 
 
 def _umask() -> int:

@@ -28,6 +28,7 @@ from .app import (
     FiniteFloat,
     UserError,
     echo,
+    is_stream,
     main,
     one_line,
     output_options,
@@ -323,7 +324,7 @@ def predict(model_path, data, out_path, quiet, as_json):
         print_json(payload)
     elif not out_path:
         _print_csv(rows)
-    elif not quiet:
+    elif not quiet and not is_stream(out_path):  # a stream (/dev/stdout) holds just the CSV
         echo(f"wrote {len(predictions)} predictions to {out_path}")
 
 
