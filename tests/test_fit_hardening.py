@@ -252,3 +252,76 @@ def _press_twice():
     for _ in range(2):
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.01)  # the first press's handler runs before the second arrives
+
+
+# ----- item 10: tiny and huge scales ------------------------------------------------------------
+def _scaled_problem(dtype):
+    """A classification and a regression on 3 informative columns and a constant one."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 3)) * [1.0, 3.0, 0.5] + [1.0, -2.0, 0.0]
+    X = np.column_stack([X, np.full(300, 7.0)])  # zero variance: must stay harmless
+    score = X[:, :3] @ [1.5, -0.5, 2.0] + 0.3 * rng.normal(size=300)
+    return X.astype(dtype), (score > np.median(score)).astype(int), score.astype(dtype)
+
+
+SCALES = [(np.float64, s) for s in (1e-160, 1e-300, 1e150, 1e300)] + \
+    [(np.float32, s) for s in (1e-30, 1e-36, 1e25, 1e30)]
+
+
+@pytest.mark.parametrize("jit", ["0", "1"])
+@pytest.mark.parametrize("dtype,scale", SCALES)
+def test_features_of_any_representable_scale_fit_as_well_as_unscaled(monkeypatch, jit, dtype,
+                                                                      scale):
+    monkeypatch.setenv("DESCENT_JIT", jit)
+    X, labels, target = _scaled_problem(dtype)
+    Xs = (X * dtype(scale)).astype(dtype)
+    assert np.isfinite(Xs).all() and (Xs[:, 0] != 0).all()  # representable, not flushed
+    rtol = 1e-6 if dtype == np.float64 else 2e-2
+    settings = dict(epochs=40, tol=None, random_state=0)
+    for make, y in ((d.LogisticRegression, labels), (d.LinearRegression, target)):
+        ref = make(**settings).fit(X, y)
+        fit = make(**settings).fit(Xs, y)
+        assert fit.score(Xs, y) == pytest.approx(ref.score(X, y), abs=1e-6 if
+                                                  dtype == np.float64 else 1e-2), make
+        np.testing.assert_allclose(np.ravel(fit.coef_)[:3] * scale, np.ravel(ref.coef_)[:3],
+                                   rtol=rtol, err_msg=make.__name__)
+        assert np.isfinite(fit.predict(Xs)).all()
+    # the target's scale too
+    ref = d.LinearRegression(**settings).fit(X, target)
+    fit = d.LinearRegression(**settings).fit(X, (target * dtype(scale)).astype(dtype))
+    np.testing.assert_allclose(fit.coef_[:3] / scale, ref.coef_[:3], rtol=rtol)
+
+
+@pytest.mark.parametrize("compiled", [False, None])
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e-100, 1.0, 1e100, 1e160, 1e300])
+def test_column_stats_of_any_scale(compiled, scale):
+    from descent.kernels.stats import column_stats
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(5000, 3)) * [1.0, 2.0, 0.5] + [0.5, -1.0, 3.0]
+    A = np.column_stack([A, np.full(5000, 4.0), np.zeros(5000)])
+    sw = rng.uniform(0.5, 2.0, 5000)
+    mean, spread = column_stats(A, sw)
+    mean_s, spread_s, constant = column_stats(A * scale, sw, compiled=compiled,
+                                              return_constant=True)
+    np.testing.assert_allclose(mean_s[:4] / scale, mean[:4], rtol=1e-13)
+    np.testing.assert_allclose(spread_s[:3] / scale, spread[:3], rtol=1e-12)
+    assert spread_s[3] == spread_s[4] == 1.0 and mean_s[4] == 0.0  # constant: left unscaled
+    assert constant.tolist() == [False, False, False, True, True]
+
+
+@pytest.mark.parametrize("jit", ["0", "1"])
+def test_a_constant_column_gets_a_zero_coefficient(monkeypatch, jit):
+    """Centred, a constant column is 0: its weight stays exactly 0, as scikit-learn's."""
+    monkeypatch.setenv("DESCENT_JIT", jit)
+    X, labels, target = _scaled_problem(np.float64)
+    for model in (d.LinearRegression(random_state=0).fit(X, target),
+                  d.LogisticRegression(init="random", random_state=0).fit(X, labels),
+                  d.LinearSVC(optimizer="rmsprop", random_state=0).fit(X, labels)):
+        assert np.ravel(model.coef_)[3] == 0.0, type(model).__name__
+        assert model._x_scale[3] == 1.0
+    net = d.MLPRegressor((5,), epochs=20, random_state=0).fit(X, target)
+    assert (net.coefs_[0][3] == 0).all()
+    # without an intercept the constant column stands in for it, and is trained
+    plain = d.LinearRegression(fit_intercept=False, random_state=0).fit(X, target)
+    assert plain.coef_[3] != 0.0 and plain.score(X, target) > 0.9

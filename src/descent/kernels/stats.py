@@ -124,8 +124,9 @@ def check_finite(A, name: str = "X", who: str = "descent", *, workers=None) -> N
             raise error
 
 
-def _moments_numpy(A, w, shift):
-    """(first, second) shifted weighted sums, a block of rows at a time into one buffer."""
+def _moments_numpy(A, w, shift, factor=None):
+    """(first, second): ``stats_loops.moments``'s sums, a block of rows at a time into one
+    buffer (``factor`` None: ones)."""
     first = np.zeros(A.shape[1])
     second = np.zeros(A.shape[1])
     buffer = np.empty((min(BLOCK_ROWS, A.shape[0]), A.shape[1]))
@@ -133,7 +134,11 @@ def _moments_numpy(A, w, shift):
     for start in range(0, A.shape[0], BLOCK_ROWS):
         rows = A[start:start + BLOCK_ROWS]
         block = buffer[: len(rows)]
-        np.subtract(rows, shift, out=block)
+        if factor is None:
+            np.subtract(rows, shift, out=block)
+        else:
+            np.multiply(rows, factor, out=block)
+            block -= shift
         weights = ones[: len(rows)] if w is None else w[start:start + BLOCK_ROWS]
         first += weights @ block
         np.square(block, out=block)
@@ -141,24 +146,69 @@ def _moments_numpy(A, w, shift):
     return first, second
 
 
-def _moments_compiled(loops, A, w, shift, workers):
+def _moments_compiled(loops, A, w, shift, factor, workers):
     chunk, count = _chunking(A.shape[0])
     firsts = np.empty((count, A.shape[1]))
     seconds = np.empty((count, A.shape[1]))
     weights = np.empty(0) if w is None else np.ascontiguousarray(w, dtype=np.float64)
-    _run_chunks(loops.moments, A, count, (A, weights, shift, chunk), (firsts, seconds),
+    factor = np.ones(A.shape[1]) if factor is None else factor
+    _run_chunks(loops.moments, A, count, (A, weights, shift, factor, chunk), (firsts, seconds),
                 workers=workers)
     return firsts.sum(axis=0), seconds.sum(axis=0)
 
 
+#: A column whose mean square about the first row is beyond 2**±(2 SAFE_EXPONENT) is
+#: summed again brought near 1 (by a power of two, which rounds nothing): its squares
+#: overflowed, or underflowed into the subnormal numbers, where they lose their digits.
+SAFE_EXPONENT = 450
+
+
+def _rescaling(A, first, second) -> np.ndarray | None:
+    """Powers of two that bring the largest |value| of each column of extreme scale into
+    [0.5, 1) (1 for the others), from the first pass's mean sums; None when all are safe.
+
+    A tiny column shows as a tiny mean square, or as one that underflowed to 0 while the
+    mean difference did not; only such columns are read again, for their largest value.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        huge = ~np.isfinite(second) | (second > 2.0**(2 * SAFE_EXPONENT))
+        tiny = (second < 2.0**(-2 * SAFE_EXPONENT)) & ((second > 0) | (first != 0))
+    unsafe = np.flatnonzero(huge | tiny)
+    if unsafe.size == 0:
+        return None
+    factor = np.ones(A.shape[1])
+    for j in unsafe:
+        _, exponent = np.frexp(np.max(np.abs(A[:, j])))
+        factor[j] = np.ldexp(1.0, -int(exponent))
+    return factor
+
+
+def is_constant(mean: np.ndarray, scale: np.ndarray, dtype) -> np.ndarray:
+    """Columns to leave unscaled: no spread, none against their size (1e-12 of |mean|, the
+    rounding of the sums), or a spread below the dtype's smallest normal number, whose
+    inverse would overflow. A column's spread is judged against itself, never against 1,
+    so data of any scale is standardized (issue 11, item 10).
+
+    Example:
+        >>> is_constant(np.array([5.0, 1e-160, 1.0]), np.array([0.0, 1e-160, 1e-14]),
+        ...             np.float64).tolist()
+        [True, False, True]
+    """
+    return ~(scale > 1e-12 * np.abs(mean)) | (scale < np.finfo(dtype).tiny)
+
+
 def column_stats(A, sample_weight=None, *, name: str = "X", who: str = "descent",
-                 workers=None, compiled: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 workers=None, compiled: bool | None = None, return_constant: bool = False):
     """Weighted column means and standard deviations of A (1 where a column is constant).
 
     One pass over A, which also checks it: a NaN or an infinity raises a ValueError that
     names the first one and the fix. The sums are taken about the first row (the
     "shifted data" formula), so a column whose mean is large against its spread loses no
-    precision; they are float64 whatever A's dtype, and the results have A's dtype.
+    precision; they are float64 whatever A's dtype, and the results have A's dtype. A
+    column of extreme scale (largest |value| beyond 2**±450, e.g. 1e-160 or 1e300) takes
+    a second pass, brought near 1 by a power of two before squaring, so its squares
+    neither overflow nor underflow. A column without spread against its size (see
+    ``is_constant``) gets scale 1.
 
     Args:
         A: a 2-D float array of shape (n, p), n >= 1.
@@ -167,9 +217,11 @@ def column_stats(A, sample_weight=None, *, name: str = "X", who: str = "descent"
         workers: threads for the compiled pass (default: the cores available).
         compiled: None to use the compiled pass where it runs, False for NumPy's; True
             insists on the compiled pass and raises RuntimeError where it cannot run.
+        return_constant: also return which columns were found constant.
 
     Returns:
-        (mean, scale), each of shape (p,).
+        (mean, scale), each of shape (p,); with ``return_constant``, (mean, scale,
+        constant), ``constant`` a boolean mask.
 
     Example:
         >>> A = np.array([[1.0, 5.0], [3.0, 5.0]])
@@ -190,20 +242,33 @@ def column_stats(A, sample_weight=None, *, name: str = "X", who: str = "descent"
     if compiled and loops is None:
         raise RuntimeError("the compiled set-up pass cannot run here (DESCENT_JIT=0, no "
                            "Numba, or A is not C-ordered float32/float64 data)")
+    def moments(shift, factor=None):
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            if loops is None:
+                first, second = _moments_numpy(A, w, shift, factor)
+            else:
+                first, second = _moments_compiled(loops, A, w, shift, factor, workers)
+            if w is None:
+                first /= A.shape[0]
+                second /= A.shape[0]
+        return first, second
+
     shift = A[0].astype(np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if loops is None:
-            first, second = _moments_numpy(A, w, shift)
-        else:
-            first, second = _moments_compiled(loops, A, w, shift, workers)
-        if w is None:
-            first /= A.shape[0]
-            second /= A.shape[0]
-        mean = shift + first
-        scale = np.sqrt(np.maximum(second - first**2, 0.0))
+    first, second = moments(shift)
     if not (np.isfinite(first).all() and np.isfinite(second).all()):
-        error = nonfinite_error(A, name, who)
+        error = nonfinite_error(A, name, who)  # else only squares overflowed
         if error is not None:
             raise error
-    scale[~(scale > 1e-12 * (1 + np.abs(mean)))] = 1.0
+    factor = _rescaling(A, first, second)
+    if factor is not None:  # columns of extreme scale: a second pass, brought near 1
+        shift = shift * factor
+        first, second = moments(shift, factor)
+    else:
+        factor = np.ones(A.shape[1])
+    mean = (shift + first) / factor
+    scale = np.sqrt(np.maximum(second - first**2, 0.0)) / factor
+    constant = is_constant(mean, scale, A.dtype)
+    scale[constant] = 1.0
+    if return_constant:
+        return mean.astype(A.dtype), scale.astype(A.dtype), constant
     return mean.astype(A.dtype), scale.astype(A.dtype)

@@ -15,12 +15,14 @@ from ._jit import jit
 
 
 @jit()
-def moments(A, w, shift, chunk, first, last, firsts, seconds):
+def moments(A, w, shift, factor, chunk, first, last, firsts, seconds):
     """Chunks first .. last - 1 of A's rows: shifted weighted sums, one row of slots each.
 
-    For chunk c (rows c * chunk up to the next chunk), ``firsts[c, j]`` becomes the sum
-    of w_i (A[i, j] - shift[j]) and ``seconds[c, j]`` the sum of w_i (A[i, j] - shift[j])^2,
-    in float64 whatever A's dtype. ``w`` empty means every weight is 1. A NaN or an
+    For chunk c (rows c * chunk up to the next chunk), with d = A[i, j] * factor[j] -
+    shift[j], ``firsts[c, j]`` becomes the sum of w_i d and ``seconds[c, j]`` the sum of
+    w_i d^2, in float64 whatever A's dtype. ``factor`` holds powers of two (ones, which
+    change no bit, but for columns of extreme scale), so a column can be brought near 1
+    before squaring without a rounding. ``w`` empty means every weight is 1. A NaN or an
     infinity anywhere in a chunk makes that chunk's sums non-finite (a zero weight
     included: 0 * inf is NaN), which is how the caller finds bad input for free.
     """
@@ -36,7 +38,7 @@ def moments(A, w, shift, chunk, first, last, firsts, seconds):
         for i in range(c * chunk, stop):
             wi = w[i] if weighted else 1.0
             for j in range(p):
-                d = A[i, j] - shift[j]
+                d = A[i, j] * factor[j] - shift[j]
                 wd = wi * d
                 f[j] += wd
                 s[j] += wd * d
@@ -68,7 +70,7 @@ def probe(dtype) -> None:
     """
     A = np.ones((3, 2), dtype=dtype)
     slots = np.zeros((1, 2))
-    moments(A, np.ones(3), np.zeros(2), 4096, 0, 1, slots, slots.copy())
+    moments(A, np.ones(3), np.zeros(2), np.ones(2), 4096, 0, 1, slots, slots.copy())
     finite_sums(A, 4096, 0, 1, np.zeros(1))
     if not (slots[0, 0] == 3.0 and np.isfinite(slots).all()):
         raise RuntimeError(f"descent.kernels.stats_loops: moments gave {slots} on ones")

@@ -193,10 +193,11 @@ class GradientDescentEstimator(BaseEstimator):
         """Fresh state: scaling, parameters, optimizer, history."""
         self._rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
         if self.standardize:  # one pass: the scaling, and X's check for NaN and infinity
-            self._x_mean, self._x_scale = column_stats(X, sw, who=type(self).__name__)
+            self._x_mean, self._x_scale, self._x_constant = column_stats(
+                X, sw, who=type(self).__name__, return_constant=True)
         else:
             self._check_finite(X)
-            self._x_mean = self._x_scale = None
+            self._x_mean = self._x_scale = self._x_constant = None
         if self.standardize and not self._is_classifier:
             # in X's dtype, so a float32 fit's coefficients stay float32 once unscaled
             self._y_mean, self._y_scale = (
@@ -205,6 +206,8 @@ class GradientDescentEstimator(BaseEstimator):
             self._y_mean = self._y_scale = None
         self._params = self._init_params(X.shape[1], Y.shape[1], X.dtype, self._rng)
         self._steps = 0
+        if self._x_constant is not None:
+            self._params[0][self._x_constant] = 0  # they stay there: see _fold_scale
         self._opt_state = None
         self.history_ = History()
         self.n_iter_ = 0
@@ -324,6 +327,21 @@ class GradientDescentEstimator(BaseEstimator):
         return train_rows, (X[held_out], Y[held_out], sv if np.ptp(sv) > 0 else None)
 
     # ----- scaling -----------------------------------------------------------------------
+    def _fold_scale(self) -> np.ndarray | None:
+        """The feature scales the objective folds into the first weights: ``_x_scale``, but
+        infinite for a constant column, whose weight then takes no part in the scores
+        and has a gradient of exactly 0, so it stays at the 0 it starts from.
+
+        A constant column, centred, is 0; its gradient, folded from raw sums, is rounding
+        noise instead, which Adam and RMSprop turn into steps of the learning rate's size:
+        coef_ then held noise, offset in the intercept, which at a scale of 1e150 swamped
+        every other score (issue 11, item 10). The scale kept (and saved) stays 1.
+        """
+        constant = getattr(self, "_x_constant", None)
+        if self._x_scale is None or constant is None or not constant.any():
+            return self._x_scale
+        return np.where(constant, np.array(np.inf, self._x_scale.dtype), self._x_scale)
+
     def _scale_targets(self, Y: np.ndarray) -> np.ndarray:
         if self._y_mean is None:
             return Y

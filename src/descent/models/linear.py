@@ -127,6 +127,7 @@ class _LinearModel(GradientDescentEstimator):
         super()._start(X, Y, sw)
         if not self.fit_intercept and self._x_mean is not None:
             self._x_mean = np.zeros_like(self._x_mean)  # scale only: no implied intercept
+            self._x_constant = None  # uncentred, a constant column is the intercept: trained
             if self._y_mean is not None:
                 self._y_mean = np.zeros_like(self._y_mean)
 
@@ -159,7 +160,7 @@ class _LinearModel(GradientDescentEstimator):
         total_steps = max(self.epochs * self._steps_per_epoch, 1)  # as _learning_rate_at
         return LinearObjective(
             point_loss=self._loss(), penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
-            x_mean=self._x_mean, x_scale=self._x_scale,
+            x_mean=self._x_mean, x_scale=self._fold_scale(),
             fit_intercept=self.fit_intercept and not self._intercept_is_centred(),
             optimizer=self.optimizer, rates=schedule_rates(
                 self.schedule, self.learning_rate, self._learning_rate_at(), total_steps),

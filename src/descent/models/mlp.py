@@ -157,7 +157,7 @@ class _Network(GradientDescentEstimator):
         return NetworkObjective(
             point_loss=self._loss(), activation=self.activation, penalty=self.penalty,
             alpha=self.alpha, l1_ratio=self.l1_ratio, x_mean=self._x_mean,
-            x_scale=self._x_scale, n_layers=len(self._sizes()) + 1, backprop=self.backprop,
+            x_scale=self._fold_scale(), n_layers=len(self._sizes()) + 1, backprop=self.backprop,
             optimizer=self.optimizer, learning_rate=self._learning_rate_at(),
         )
 
