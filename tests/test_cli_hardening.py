@@ -186,6 +186,7 @@ def test_a_write_that_hits_a_full_disk_is_one_line_and_keeps_the_earlier_file(
         args = ["fit", files["headed"], "--target", "y", "--model", "logistic", option, target]
     out = run_cli(*args, env={"DESCENT_JIT": "0"}, preexec_fn=_file_size_limit(600))
     assert_one_line_error(out, r"cannot write .*'.*earlier'.*too large")
+    assert out.stderr.startswith("error: ")  # not even an empty line before it
     assert target.read_bytes() == b"an earlier file that must survive"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier"]  # no temporary left
 

@@ -150,11 +150,13 @@ def _fit(model, X, y, *, show_progress: bool):
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = Console(stderr=True)
+    # Only on a terminal: into a pipe or a log, rich would leave an empty line behind.
     progress = Progress(TextColumn("[bold]training"), BarColumn(),
                         TextColumn("epoch {task.completed}"),
                         TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=True,
-                        disable=not show_progress)
+                        console=console, transient=True,
+                        disable=not (show_progress and console.is_terminal))
     task = progress.add_task("fit", total=model.epochs, loss="-")
 
     def report(estimator, epoch, logs):
