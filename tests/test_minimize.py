@@ -113,7 +113,7 @@ def test_float32_start_stays_float32():
         (dict(), "give x0"),
         (dict(x0=1.0, restarts=3), "restarts need bounds"),
         (dict(x0=1.0, optimizer="sgdx"), "unknown optimizer"),
-        (dict(x0=-1.0, f=lambda x: d.log(x)), "not finite at the starting point"),
+        (dict(x0=-1.0, f=lambda x: d.log(x)), "f is not finite at x0 = -1"),
     ],
 )
 def test_bad_input_gets_a_clear_error(kwargs, match):

@@ -18,7 +18,12 @@ constants; every other name is a variable. Multiplication is always written: ``2
 error, ``2*x`` is not.
 
 The parse is kept as a postfix program (a flat list of steps), so evaluating and printing
-an expression are loops: a sum of thousands of terms cannot hit the recursion limit.
+an expression are loops: a sum of thousands of terms cannot hit the recursion limit. The
+parser itself recurses on a list, not on Python's stack (each rule is a generator that
+yields the rules it needs), so nesting is bounded only by ``MAX_DEPTH``, with a clear
+message. Reading, printing and differentiating an expression take time linear in its
+length (``bench/bench_expression.py`` measures it), and every error quotes at most a
+short excerpt of the text, however long the text is.
 
 Example:
     >>> from descent import Tensor
@@ -73,6 +78,8 @@ _ATOM = 5
 _ENGINE_OPS = {"+": ops.add, "-": ops.subtract, "*": ops.multiply, "/": ops.divide,
                "**": ops.power}
 
+_Pieces = str | tuple  # printing: a string, or a tuple of pieces to be joined in order
+
 _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACE = " \t\r\n\f\v"
@@ -93,6 +100,12 @@ _FORBIDDEN = {
     "#": "comments ('#') are not allowed",
     "\\": "backslashes are not allowed",
 }
+
+
+_SHORTEN = (f"Write a shorter formula (at most {MAX_LENGTH:,} characters), e.g. with fewer "
+            "terms or shorter numbers.")
+_FLATTEN = ("Simplify it: remove doubled parentheses and signs (--x is x), and nest fewer "
+            "calls and powers.")
 
 
 class ExpressionError(ValueError):
@@ -120,17 +133,72 @@ class ExpressionError(ValueError):
     def __reduce__(self):
         return type(self), (self.reason, self.text, self.position, self.hint)
 
+    def one_line(self, width: int = 60) -> str:
+        """The error on one line, quoting at most ``width`` characters around the problem.
+
+        What the command line prints: the column, a short excerpt of the text (never the
+        whole of a long text), the reason and the hint.
+
+        Example:
+            >>> try:
+            ...     parse("x + 2y")
+            ... except ExpressionError as err:
+            ...     print(err.one_line().split(": implicit")[0])
+            at column 6, near 'x + 2y': missing operator between '2' and 'y'
+        """
+        if self.text is None or self.position is None:
+            return f"{self.reason}. {self.hint}"
+        near, _ = _window(self.text, self.position, width)
+        of = f" of {len(self.text):,}" if len(self.text) > width else ""
+        return (f"at column {self.position + 1:,}{of}, near '{near}': "
+                f"{self.reason}. {self.hint}")
+
+
+# Whitespace shows as a space, anything else unprintable (NUL, ESC, ...) as '?': one
+# character each, so the caret stays under its place and nothing reaches a terminal raw.
+_SHOWN = {ord(ch): " " for ch in _SPACE}
+
+
+def _window(text: str, position: int, width: int) -> tuple[str, int]:
+    """At most ``width`` characters of ``text`` around ``position``, on one line, safe to
+    print, with '...' where cut; and the index of ``position`` in what is returned."""
+    start = 0
+    if len(text) > width:
+        start = max(0, min(position - width // 2, len(text) - width))
+    piece = text[start:start + width].translate(_SHOWN)
+    piece = "".join(ch if ch.isprintable() else "?" for ch in piece)
+    before = "..." if start > 0 else ""
+    after = "..." if start + width < len(text) else ""
+    return before + piece + after, len(before) + position - start
+
 
 def _excerpt(text: str, position: int, width: int = 72) -> str:
     """The text (a window of it when long) on one line, and a caret under ``position``."""
-    shown = text.translate(str.maketrans(_SPACE, " " * len(_SPACE)))
-    start = 0
-    if len(shown) > width:
-        start = max(0, min(position - width // 2, len(shown) - width))
-    before = "..." if start > 0 else ""
-    after = "..." if start + width < len(shown) else ""
-    line = before + shown[start:start + width] + after
-    return f"    {line}\n    {' ' * (len(before) + position - start)}^"
+    line, column = _window(text, position, width)
+    return f"    {line}\n    {' ' * column}^"
+
+
+def _cut(token: str, limit: int = 24) -> str:
+    """A token as a message quotes it: whole when short, else its start and its length.
+
+    >>> _cut("x" * 5000)
+    "'xxxxxxxxxxxxxxxxxxxxx...' (5,000 characters)"
+    """
+    if len(token) <= limit:
+        return repr(token)
+    return f"{token[:limit - 3] + '...'!r} ({len(token):,} characters)"
+
+
+def _cut_bare(token: str, limit: int = 24) -> str:
+    """Like ``_cut`` without the quotes, for numbers and for advice such as 'write 2*y'."""
+    return token if len(token) <= limit else f"{token[:limit - 3]}... ({len(token):,} chars)"
+
+
+def _names(names, limit: int = 8) -> str:
+    """Names joined by commas, the first ``limit`` of them (and how many in all)."""
+    names = list(names)
+    shown = ", ".join(_cut_bare(name) for name in names[:limit])
+    return shown if len(names) <= limit else f"{shown}, ... ({len(names):,} in all)"
 
 
 class _Token(NamedTuple):
@@ -158,7 +226,8 @@ def _tokens(text: str) -> Iterator[_Token]:
                 raise _bad_number_end(text, i, end)
             value = float(number.group())
             if not math.isfinite(value):
-                raise _fail(f"the number {number.group()} is too large for a float", text, i)
+                raise _fail(f"the number {_cut_bare(number.group())} is too large for a float "
+                            "(the largest is about 1.8e308)", text, i)
             yield _Token("number", number.group(), i)
             i = end
             continue
@@ -166,8 +235,8 @@ def _tokens(text: str) -> Iterator[_Token]:
         if name:
             word = name.group()
             if word.startswith("_"):
-                raise _fail(f"names starting with '_' are reserved, so {word!r} is not allowed",
-                            text, i)
+                raise _fail(f"names starting with '_' are reserved, so {_cut(word)} is not "
+                            "allowed", text, i)
             if keyword.iskeyword(word):
                 raise _fail(f"{word!r} is a Python keyword; keywords are not allowed", text, i)
             yield _Token("name", word, i)
@@ -186,12 +255,12 @@ def _bad_number_end(text: str, start: int, end: int) -> ExpressionError:
     """The error for a number followed at once by a letter, '_' or '.'."""
     number, nxt = text[start:end], text[end]
     if nxt == ".":
-        return _fail(f"malformed number {text[start:end + 1]!r}", text, end)
-    advice = f"write {number}*{nxt}"
+        return _fail(f"malformed number {_cut(text[start:end + 1])}", text, end)
+    advice = f"write {_cut_bare(number)}*{nxt}"
     if nxt in "eE":
         advice += f"; a number in scientific notation needs digits after {nxt}, as in 1e-3"
-    return _fail(f"missing operator between {number!r} and {nxt!r}: implicit multiplication "
-                 f"is not allowed; {advice}", text, end)
+    return _fail(f"missing operator between {_cut(number)} and {nxt!r}: implicit "
+                 f"multiplication is not allowed; {advice}", text, end)
 
 
 def _forbidden_reason(text: str, i: int) -> str:
@@ -207,8 +276,31 @@ def _forbidden_reason(text: str, i: int) -> str:
     return f"unexpected character {ch!r}"
 
 
+# A parsing rule is a generator: where a recursive parser would call another rule, it
+# yields that rule's generator instead, and ``_run`` runs it before resuming the caller.
+_Rule = Iterator["_Rule"]
+
+
+def _run(rule: _Rule) -> None:
+    """Run ``rule`` and every rule it yields, keeping the pending ones on a list.
+
+    Nesting then grows this list instead of Python's stack: the deepest expression
+    allowed parses a few frames above the caller, whatever the recursion limit.
+    """
+    pending = [rule]
+    while pending:
+        inner = next(pending[-1], None)
+        if inner is None:
+            pending.pop()
+        else:
+            pending.append(inner)
+
+
 class _Parser:
-    """Precedence climbing over the token stream, writing a postfix program."""
+    """Precedence climbing over the token stream, writing a postfix program.
+
+    ``expression``, ``atom`` and ``call`` are rules for ``_run`` (see ``_Rule``).
+    """
 
     def __init__(self, text: str):
         self.text = text
@@ -224,24 +316,25 @@ class _Parser:
         return _fail(reason, self.text, self.token.position if position is None else position)
 
     def parse(self) -> list[tuple[str, str, float | None]]:
-        self.expression(0)
+        _run(self.expression(0))
         if self.token.kind != "end":
             raise self.unexpected_after_operand(None)
         return self.program
 
-    def expression(self, min_precedence: int) -> None:
+    def expression(self, min_precedence: int) -> _Rule:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise self.fail(f"the expression nests more than {MAX_DEPTH} levels deep "
-                            "(parentheses, signs, calls and powers); simplify it")
+            raise ExpressionError(f"the expression nests more than {MAX_DEPTH} levels deep "
+                                  "(parentheses, signs, calls and powers)", self.text,
+                                  self.token.position, hint=_FLATTEN)
         token = self.token
         if token.kind == "symbol" and token.text in ("+", "-"):
             self.advance()
-            self.expression(_UNARY)
+            yield self.expression(_UNARY)
             if token.text == "-":
                 self.program.append(("negate", "-", None))
         else:
-            self.atom()
+            yield self.atom()
         while self.token.kind == "symbol":
             op = "**" if self.token.text == "^" else self.token.text
             if op not in _BINARY or _BINARY[op][0] < min_precedence:
@@ -249,11 +342,11 @@ class _Parser:
             precedence, from_right = _BINARY[op]
             self.advance()
             # '**' takes a signed operand on its right, as in Python: 2**-1 == 0.5.
-            self.expression(precedence if from_right else precedence + 1)
+            yield self.expression(precedence if from_right else precedence + 1)
             self.program.append(("binary", op, None))
         self.depth -= 1
 
-    def atom(self) -> None:
+    def atom(self) -> _Rule:
         token = self.token
         if token.kind == "number":
             self.program.append(("number", token.text, float(token.text)))
@@ -261,7 +354,7 @@ class _Parser:
         elif token.kind == "name":
             self.advance()
             if self.token.kind == "symbol" and self.token.text == "(":
-                self.call(token)
+                yield self.call(token)
             elif token.text in FUNCTIONS:
                 raise self.fail(f"{token.text!r} is a function; call it with one argument, "
                                 f"as in {token.text}(x)", token.position)
@@ -271,7 +364,7 @@ class _Parser:
                 self.program.append(("variable", token.text, None))
         elif token.kind == "symbol" and token.text == "(":
             self.advance()
-            self.expression(0)
+            yield self.expression(0)
             if not (self.token.kind == "symbol" and self.token.text == ")"):
                 raise self.unexpected_after_operand(token)
             self.advance()
@@ -279,19 +372,19 @@ class _Parser:
             found = "the end of the text" if token.kind == "end" else repr(token.text)
             raise self.fail(f"expected a number, a name or '(', found {found}")
 
-    def call(self, name: _Token) -> None:
+    def call(self, name: _Token) -> _Rule:
         if name.text not in FUNCTIONS:
             if name.text in CONSTANTS:
                 reason = f"{name.text!r} is a constant, not a function"
             else:
-                reason = (f"{name.text!r} is not a function that can be called (to multiply, "
-                          f"write {name.text}*(...))")
+                reason = (f"{_cut(name.text)} is not a function that can be called (to "
+                          f"multiply, write {_cut_bare(name.text)}*(...))")
             raise self.fail(reason, name.position)
         opening = self.token
         self.advance()
         count = 0
         while not (self.token.kind == "symbol" and self.token.text == ")"):
-            self.expression(0)
+            yield self.expression(0)
             count += 1
             if self.token.kind == "symbol" and self.token.text == ",":
                 self.advance()
@@ -307,8 +400,8 @@ class _Parser:
         """The error for a token that cannot follow a complete operand."""
         token = self.token
         if token.kind in ("number", "name") or token.text == "(":
-            return self.fail(f"missing operator before {token.text!r}: implicit multiplication "
-                             "is not allowed; write '*', as in 2*x")
+            return self.fail(f"missing operator before {_cut(token.text)}: implicit "
+                             "multiplication is not allowed; write '*', as in 2*x")
         if token.text == ",":
             return self.fail("a comma may only separate function arguments, and every "
                              "function takes one")
@@ -348,8 +441,8 @@ def parse(text: str) -> Expression:
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise _fail(f"the text is {len(text):,} characters long; the limit is {MAX_LENGTH:,}",
-                    text, MAX_LENGTH)
+        raise ExpressionError(f"the text is {len(text):,} characters long; the limit is "
+                              f"{MAX_LENGTH:,}", text, MAX_LENGTH, hint=_SHORTEN)
     if not text.strip(_SPACE):
         raise _fail("the expression is empty", text, 0)
     return Expression(text, _Parser(text).parse())
@@ -392,11 +485,11 @@ class Expression:
         if missing or unknown:
             problems = []
             if missing:
-                problems.append("no value for " + ", ".join(missing))
+                problems.append("no value for " + _names(missing))
             if unknown:
-                problems.append("values for names it does not use: " + ", ".join(unknown))
-            uses = ", ".join(self.variables) if self.variables else "no variables"
-            raise ExpressionError(f"{self.text!r} got " + "; ".join(problems),
+                problems.append("values for names it does not use: " + _names(unknown))
+            uses = _names(self.variables) if self.variables else "no variables"
+            raise ExpressionError(f"{_cut(self.text, 60)} got " + "; ".join(problems),
                                   hint=f"It uses {uses}.")
         env = {name: lift(values[name]) for name in self.variables}
         stack: list = []
@@ -438,8 +531,9 @@ class Expression:
         """
         names = self.variables
         if not names:
-            raise ExpressionError(f"{self.text!r} has no variables, so it is not a function "
-                                  "of anything", hint="Use variable names such as x and y.")
+            raise ExpressionError(f"{_cut(self.text, 60)} has no variables, so it is not a "
+                                  "function of anything",
+                                  hint="Use variable names such as x and y.")
 
         def f(v):
             v = lift(v)
@@ -447,8 +541,8 @@ class Expression:
                 return self.evaluate({names[0]: v})
             if v.ndim == 0 or v.shape[0] != len(names):
                 raise ExpressionError(
-                    f"{self.text!r} needs a vector of {len(names)} coordinates "
-                    f"({', '.join(names)}), got shape {v.shape}",
+                    f"{_cut(self.text, 60)} needs a vector of {len(names)} coordinates "
+                    f"({_names(names)}), got shape {v.shape}",
                     hint="Give one starting value per variable, in that order.",
                 )
             return self.evaluate({name: v[i] for i, name in enumerate(names)})
@@ -465,28 +559,30 @@ class Expression:
             >>> str(parse("((1-x))^2+100 * ( y-x**2 )^2"))
             '(1 - x)**2 + 100*(y - x**2)**2'
         """
-        stack: list[tuple[str, int]] = []
+        # Pieces are joined once at the end: concatenating as we go would copy the left
+        # operand of every '+' of a long sum again, time quadratic in the length.
+        # Each entry: (pieces, precedence, whether the text starts with '-').
+        stack: list[tuple[_Pieces, int, bool]] = []
         for kind, name, _ in self._program:
             if kind == "call":
-                stack.append((f"{name}({stack.pop()[0]})", _ATOM))
+                stack.append(((name, "(", stack.pop()[0], ")"), _ATOM, False))
             elif kind == "negate":
-                inner, precedence = stack.pop()
-                wrap = precedence < _UNARY or inner.startswith("-")
-                stack.append(("-" + _wrapped(inner, wrap), _UNARY))
+                inner, precedence, negative = stack.pop()
+                wrap = precedence < _UNARY or negative
+                stack.append((("-", _wrapped(inner, wrap)), _UNARY, True))
             elif kind == "binary":
-                (right, p_right), (left, p_left) = stack.pop(), stack.pop()
+                (right, p_right, _), (left, p_left, negative) = stack.pop(), stack.pop()
                 precedence, from_right = _BINARY[name]
                 if from_right:  # '**': the base must be an atom, the exponent may be signed
-                    left = _wrapped(left, p_left <= precedence)
-                    right = _wrapped(right, p_right < _UNARY)
+                    wrap_left, wrap_right = p_left <= precedence, p_right < _UNARY
                 else:
-                    left = _wrapped(left, p_left < precedence)
-                    right = _wrapped(right, p_right <= precedence)
+                    wrap_left, wrap_right = p_left < precedence, p_right <= precedence
                 sep = f" {name} " if name in ("+", "-") else name
-                stack.append((left + sep + right, precedence))
+                stack.append(((_wrapped(left, wrap_left), sep, _wrapped(right, wrap_right)),
+                              precedence, negative and not wrap_left))
             else:
-                stack.append((name, _ATOM))
-        return stack[0][0]
+                stack.append((name, _ATOM, False))
+        return _joined(stack[0][0])
 
     def __repr__(self) -> str:
         return f"Expression({str(self)!r}, variables={self.variables!r})"
@@ -503,5 +599,17 @@ class Expression:
         return hash(self._key())
 
 
-def _wrapped(text: str, wrap: bool) -> str:
-    return f"({text})" if wrap else text
+def _wrapped(pieces: _Pieces, wrap: bool) -> _Pieces:
+    return ("(", pieces, ")") if wrap else pieces
+
+
+def _joined(pieces: _Pieces) -> str:
+    """The string that nested ``pieces`` spell, built in one pass without recursion."""
+    out, pending = [], [pieces]
+    while pending:
+        piece = pending.pop()
+        if isinstance(piece, str):
+            out.append(piece)
+        else:
+            pending.extend(reversed(piece))
+    return "".join(out)

@@ -3,11 +3,18 @@
 The loop is the textbook one: pick a (random) starting point, then for each epoch
 compute the gradient and step against it. Every point visited is kept, so the
 path can be drawn; a run that blows up stops and says so instead of returning NaN.
+
+Nothing wrong is silent: a start where f (or its slope) is not finite is a
+``StartError``, bounds too wide to draw a start from are refused, and the number of
+restarts is bounded by ``MAX_RESTARTS``. Ctrl-C ends the work at the end of the current
+step, like scikit-learn's MLP: the best run so far is returned, marked ``interrupted``,
+with a warning; a second Ctrl-C stops at once.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +25,30 @@ from .autodiff.gradients import _scalar_output
 from .checks import positive_finite, positive_int
 from .divergence import has_diverged, smaller_rate
 from .optim import GradientTransformation, get_optimizer
+
+MAX_RESTARTS = 100_000
+"""The most runs one ``minimize`` call makes (each run keeps its start, end and message)."""
+
+
+class StartError(ValueError):
+    """f, or its gradient, is not finite where descent would start.
+
+    Raised for ``x0``, or when every random start drawn from ``bounds`` is such a point
+    (single bad random starts are skipped). The message says where and what to do.
+
+    Attributes:
+        point: the starting point (one of the random ones, when they were all bad).
+        value: f at ``point``.
+        gradient: True when f is finite there but its gradient is not.
+        tries: how many random starts were tried (0 when ``point`` is ``x0``).
+    """
+
+    def __init__(self, message: str, point, value: float, gradient: bool, tries: int = 0):
+        super().__init__(message)
+        self.point, self.value, self.gradient, self.tries = point, value, gradient, tries
+
+    def __reduce__(self):
+        return type(self), (str(self), self.point, self.value, self.gradient, self.tries)
 
 
 @dataclass
@@ -30,7 +61,8 @@ class Run:
         path: every point visited, the start first (shape ``(n_steps + 1, *x.shape)``).
         losses: f at each point of ``path``.
         n_steps: how many steps were taken.
-        status: ``"converged"``, ``"max_epochs"`` or ``"diverged"``.
+        status: ``"converged"``, ``"max_epochs"``, ``"diverged"``, ``"interrupted"``
+            (Ctrl-C) or ``"skipped"`` (a random start where f or its gradient is not finite).
         message: a sentence saying why the run stopped, with advice when it went wrong.
         start: the starting point.
     """
@@ -52,10 +84,13 @@ class MinimizeResult(Run):
     Attributes:
         runs: one ``Run`` per random restart, in the order they were made.
         best_run: the index in ``runs`` of the run reported at the top level.
+        interrupted: True when Ctrl-C ended the work early: ``runs`` holds the runs made
+            until then (the last one possibly cut short).
     """
 
     runs: list[Run] = field(default_factory=list)
     best_run: int = 0
+    interrupted: bool = False
 
 
 def _parse_bounds(bounds, x0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -88,7 +123,58 @@ def _parse_bounds(bounds, x0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray
         raise ValueError("bounds must be finite numbers")
     if np.any(low >= high):
         raise ValueError(f"bounds must have low < high in every pair, got low={low}, high={high}")
+    with np.errstate(over="ignore"):
+        width = high - low
+    if not np.all(np.isfinite(width)):  # rng.uniform cannot draw from such a box
+        raise ValueError(
+            "bounds are too wide: high - low is beyond the largest float (about 1.8e308), so "
+            "no start can be drawn from them; give narrower bounds, e.g. (-1e6, 1e6)"
+        )
     return low, high
+
+
+def _point(x: np.ndarray) -> str:
+    """A point for a message: its first few coordinates, each in %g."""
+    flat = np.ravel(x)
+    shown = ", ".join(f"{float(v):g}" for v in flat[:6]) + (", ..." if flat.size > 6 else "")
+    return shown if np.ndim(x) == 0 else f"[{shown}]"
+
+
+def _start_problem(fx: float, g) -> str | None:
+    """What is wrong at a start: "f", "the gradient of f", or None when all is finite."""
+    if not math.isfinite(fx):
+        return "f"
+    if g is None or not np.all(np.isfinite(g)):
+        return "the gradient of f"
+    return None
+
+
+def _x0_error(x: np.ndarray, fx: float, problem: str) -> StartError:
+    where = f"{problem} is not finite at x0 = {_point(x)} (f = {fx:g})"
+    if problem == "f":
+        advice = ("start inside f's domain (log and sqrt need positive numbers, 1/x a "
+                  "nonzero x), or give bounds where f is finite instead of x0")
+    else:
+        advice = ("f has no finite slope there (as sqrt at 0); start elsewhere inside "
+                  "f's domain")
+    return StartError(f"{where}: {advice}", x, fx, problem != "f")
+
+
+def _random_starts_error(runs: list[Run]) -> StartError:
+    first = runs[0]
+    problem = "f" if not math.isfinite(first.fun) else "the gradient of f"
+    return StartError(
+        f"f or its gradient is not finite at any of the {len(runs):,} random starts drawn "
+        f"from bounds (at {_point(first.start)}, {problem} is not: f = {first.fun:g}); give "
+        "bounds where f is finite, or x0 inside f's domain",
+        first.start, first.fun, problem != "f", len(runs),
+    )
+
+
+def _skipped(start: np.ndarray, fx: float, problem: str) -> Run:
+    return Run(x=start.copy(), fun=fx, path=start[None].copy(), losses=np.array([fx]),
+               n_steps=0, status="skipped", start=start,
+               message=f"skipped: {problem} is not finite at this random start (f = {fx:g})")
 
 
 def _lr_text(learning_rate) -> str:
@@ -111,20 +197,27 @@ def _evaluator(f: Callable, grad: Callable | None) -> Callable:
     return evaluate
 
 
-def _descend(
-    evaluate: Callable, start: np.ndarray, optimizer: GradientTransformation, box, *,
-    epochs: int, tol: float, learning_rate, callback, record_path: bool,
-) -> Run:
-    x = start.copy()
+def _at_start(evaluate: Callable, x: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """f and its gradient at a start; NaN or inf there is the caller's to report."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        fx, g = evaluate(x)  # a non-finite start is reported just below
-    if not math.isfinite(fx):
-        raise ValueError(f"f is not finite at the starting point {x} (f = {fx}); start elsewhere")
+        return evaluate(x)
+
+
+def _descend(
+    evaluate: Callable, start: np.ndarray, fx: float, g: np.ndarray,
+    optimizer: GradientTransformation, box, *, epochs: int, tol: float, learning_rate,
+    callback, record_path: bool, stop: Callable[[], bool],
+) -> Run:
+    """One run from ``start``, where f is ``fx`` and its gradient ``g`` (both finite)."""
+    x = start.copy()
     f0 = fx
     state = optimizer.init(x)
     path, losses = [x.copy()], [fx]
     status, message, n_steps = "max_epochs", "", 0
     for step in range(1, epochs + 1):
+        if stop():  # Ctrl-C: the steps so far are kept, the next one is not taken
+            status, message = "interrupted", f"interrupted (Ctrl-C) after {n_steps} steps"
+            break
         if float(np.sqrt(np.sum(g * g))) <= tol:
             status = "converged"
             break
@@ -187,6 +280,7 @@ def minimize(
     grad: Callable | None = None,
     callback: Callable | None = None,
     record_path: bool = True,
+    on_run: Callable | None = None,
 ) -> MinimizeResult:
     """Minimise ``f`` by gradient descent, optionally from several random starts.
 
@@ -198,6 +292,13 @@ def minimize(
     ``divergence.EXPLOSION_FACTOR`` (``"diverged"``: ``x`` is then the last finite point and the
     message suggests a smaller learning rate).
 
+    A start where f or its gradient is not finite cannot be descended from: ``x0`` there
+    is a ``StartError``; a random start there is skipped (status ``"skipped"``), and
+    when every random start is, that is a ``StartError`` too. Ctrl-C stops at the end of
+    the current step and returns the best run so far with ``interrupted=True`` and a
+    warning (in the main thread, when SIGINT has Python's default handler); a second
+    Ctrl-C raises ``KeyboardInterrupt`` at once.
+
     Args:
         f: the function; it receives a Tensor shaped like ``x`` (or a plain array when
             ``grad`` is given) and returns one number.
@@ -206,17 +307,25 @@ def minimize(
         learning_rate: the step size, a positive number or a schedule ``step -> rate``.
         epochs: the most steps a run may take.
         tol: the step length (and gradient norm) below which a run has converged.
-        restarts: how many runs; runs after the first start at random points in ``bounds``.
+        restarts: how many runs, from 1 to ``MAX_RESTARTS``; runs after the first start at
+            random points in ``bounds``.
         optimizer: ``"gd"`` (the textbook step), ``"momentum"``, ``"nesterov"``,
             ``"adagrad"``, ``"rmsprop"``, ``"adam"`` or a ``descent.optim`` transformation.
         random_state: seed (or ``np.random.Generator``) for the random starts.
         grad: optional gradient function ``x -> array``, used instead of the engine.
         callback: optional ``callback(step, x, fx)``; returning True stops the run.
-        record_path: keep every point visited (turn off for long runs on large x).
+        record_path: keep every point visited (turn off for long runs on large x, or for
+            many restarts: each run then keeps only its start and its end).
+        on_run: optional ``on_run(done, restarts, run)``, called after each run (for a
+            progress bar).
 
     Returns:
         A ``MinimizeResult`` with the best run's ``x``, ``fun``, ``path``, ``losses``,
         ``n_steps``, ``status`` and ``message``, and every run in ``runs``.
+
+    Raises:
+        StartError: f or its gradient is not finite at ``x0``, or at every random start.
+        ValueError: a setting is out of range (the message names it and what is allowed).
 
     Example:
         >>> result = minimize(lambda x: (x - 3) ** 2, x0=0.0, learning_rate=0.1)
@@ -225,6 +334,8 @@ def minimize(
     """
     epochs = positive_int("epochs", epochs)
     restarts = positive_int("restarts", restarts)
+    if restarts > MAX_RESTARTS:
+        raise ValueError(f"restarts must be from 1 to {MAX_RESTARTS:,}, got {restarts:,}")
     if not callable(learning_rate):
         positive_finite("learning_rate", learning_rate)
     if not (isinstance(tol, int | float) and tol >= 0):
@@ -235,6 +346,8 @@ def minimize(
         if start.dtype.kind not in "fiub":
             raise ValueError(f"x0 must be numeric, got {x0!r}")
         start = start.astype(start.dtype if start.dtype.kind == "f" else np.float64)
+        if not np.all(np.isfinite(start)):
+            raise ValueError(f"x0 must hold finite numbers, got {x0!r}")
     box = _parse_bounds(bounds, start)
     if start is None and box is None:
         raise ValueError("give x0 (a starting point) or bounds to draw a random start from")
@@ -252,14 +365,40 @@ def minimize(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         _scalar_output(f(probe), "minimize")
 
-    runs = []
-    for s in starts:
-        opt = get_optimizer(optimizer, learning_rate)
-        runs.append(_descend(
-            evaluate, s, opt, box, epochs=epochs, tol=tol, learning_rate=learning_rate,
-            callback=callback, record_path=record_path,
-        ))
-    finished = [i for i, r in enumerate(runs) if r.status != "diverged"] or list(range(len(runs)))
+    from .models.interrupt import first_ctrl_c_stops
+
+    runs: list[Run] = []
+    with first_ctrl_c_stops() as stop:
+        for s in starts:
+            if runs and stop():
+                break
+            fx, g = _at_start(evaluate, s)
+            problem = _start_problem(fx, g)
+            if problem and s is start:
+                raise _x0_error(s, fx, problem)
+            if problem:
+                runs.append(_skipped(s, fx, problem))
+            else:
+                runs.append(_descend(
+                    evaluate, s, fx, g, get_optimizer(optimizer, learning_rate), box,
+                    epochs=epochs, tol=tol, learning_rate=learning_rate, callback=callback,
+                    record_path=record_path, stop=stop,
+                ))
+            if on_run is not None:
+                on_run(len(runs), restarts, runs[-1])
+        interrupted = stop()
+    return _best(runs, restarts, interrupted)
+
+
+def _best(runs: list[Run], restarts: int, interrupted: bool) -> MinimizeResult:
+    """The result: the lowest f among runs that neither diverged nor were skipped."""
+    tried = [i for i, r in enumerate(runs) if r.status != "skipped"]
+    if not tried:
+        raise _random_starts_error(runs)
+    finished = [i for i in tried if runs[i].status != "diverged"] or tried
     best = min(finished, key=lambda i: runs[i].fun)
-    top = runs[best]
-    return MinimizeResult(**vars(top), runs=runs, best_run=best)
+    if interrupted:
+        warnings.warn(
+            f"minimize was interrupted (Ctrl-C) after {len(runs):,} of {restarts:,} runs; "
+            "the best point found so far is returned", UserWarning, stacklevel=3)
+    return MinimizeResult(**vars(runs[best]), runs=runs, best_run=best, interrupted=interrupted)

@@ -1,12 +1,22 @@
-"""``descent minimize "EXPR"``: gradient descent on a formula typed at the prompt."""
+"""``descent minimize "EXPR"``: gradient descent on a formula typed at the prompt.
+
+Bad input is one line naming the problem and the fix: an expression error quotes a
+short excerpt around the problem (never the whole text), a start where f is not finite
+says where, and a box too wide to draw from is refused. Many restarts show a progress
+bar on stderr; Ctrl-C stops them, prints the best run so far and exits with status 130
+(the shell's code for an interrupt), like a careful Unix tool.
+"""
 
 from __future__ import annotations
+
+import math
+import warnings
 
 import click
 import numpy as np
 
 from ..expression import ExpressionError, parse
-from ..minimize import minimize
+from ..minimize import MAX_RESTARTS, StartError, minimize
 from .app import (
     UserError,
     main,
@@ -24,8 +34,35 @@ def _numbers(text: str, option: str) -> list[float]:
     except ValueError:
         values = []
     if not values or not np.all(np.isfinite(values)):
-        raise UserError(f"{option} must be numbers separated by commas, like '1,2', got {text!r}")
+        raise UserError(f"{option} must be finite numbers separated by commas, like '1,2', "
+                        f"got {_short(text)}")
     return values
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    """``text`` whole when short, else its start and '...': never a screenful."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """An option's value quoted for a message, clipped like ``_clip``."""
+    return repr(_clip(text, limit))
+
+
+class StepSize(click.ParamType):
+    """A learning rate: a positive finite number (click's FloatRange lets NaN and inf in)."""
+
+    name = "rate"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and number > 0):
+            self.fail(f"{value!r} is not a positive finite number; give a step size such as "
+                      "0.01 (smaller if the run diverges)", param, ctx)
+        return number
 
 
 def _bounds(text: str, n: int) -> list[tuple[float, float]]:
@@ -38,7 +75,10 @@ def _bounds(text: str, n: int) -> list[tuple[float, float]]:
             sep = ""
         if not sep or not np.all(np.isfinite(pair)) or pair[0] >= pair[1]:
             raise UserError(f"--bounds must be LOW:HIGH per variable, like '-2:2,-1:3' "
-                            f"(low below high), got {text!r}")
+                            f"(low below high), got {_short(text)}")
+        if not math.isfinite(pair[1] - pair[0]):  # no start can be drawn from such a box
+            raise UserError(f"--bounds {part!r} is too wide: HIGH - LOW is beyond the largest "
+                            "float (about 1.8e308); give a narrower box, e.g. -1e6:1e6")
         pairs.append(pair)
     if len(pairs) == 1:
         pairs *= n
@@ -53,16 +93,18 @@ def _bounds(text: str, n: int) -> list[tuple[float, float]]:
 @click.option("--x0", help="Starting point, one number per variable (alphabetical), e.g. '0,0'.")
 @click.option("--bounds", "bounds_text",
               help="Search box, LOW:HIGH for all variables or one per variable, e.g. '-2:2'.")
-@click.option("--restarts", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Runs from random starts in --bounds; the best is reported.")
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=0.01,
-              show_default=True)
+@click.option("--restarts", type=click.IntRange(1, MAX_RESTARTS), default=1, show_default=True,
+              help=f"Runs from random starts in --bounds (1 to {MAX_RESTARTS:,}); the best is "
+                   "reported. Ctrl-C stops them and prints the best so far.")
+@click.option("--learning-rate", type=StepSize(), default=0.01, show_default=True,
+              help="Step size, a positive number.")
 @click.option("--epochs", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Most steps per run.")
 @click.option("--optimizer", type=click.Choice(["gd", "momentum", "nesterov", "adagrad",
                                                 "rmsprop", "adam"]), default="gd",
               show_default=True)
-@click.option("--random-state", type=int, default=0, show_default=True)
+@click.option("--random-state", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed for the random starts (0 or more).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Draw the descent into this PNG file (1 or 2 variables).")
 @output_options
@@ -75,14 +117,13 @@ def minimize_command(expression, x0, bounds_text, restarts, learning_rate, epoch
     """
     try:
         expr = parse(expression)
-    except ExpressionError as err:  # one line: the reason, where, and what is allowed
-        where = "" if err.position is None else f" at column {err.position + 1}"
-        raise UserError(f"bad expression {expression!r}{where}: {err.reason}. {err.hint}") \
-            from err
+    except ExpressionError as err:  # one line: where, a short excerpt, the reason, the fix
+        raise UserError(f"bad expression {err.one_line()}") from err
     names = expr.variables
     n = len(names)
     if n == 0:
-        raise UserError(f"{expression!r} has no variables to minimise over; use a name like x")
+        raise UserError(f"{_short(expression)} has no variables to minimise over; use a name "
+                        "like x")
     bounds = _bounds(bounds_text, n) if bounds_text else None
     start = _numbers(x0, "--x0") if x0 else None
     if start is not None and len(start) != n:
@@ -97,16 +138,21 @@ def minimize_command(expression, x0, bounds_text, restarts, learning_rate, epoch
             raise UserError(f"--plot draws 1 or 2 variables; this expression has {n}")
         writable_target(plot_path, "plot")
     f = expr.as_function()
-    result = minimize(f, x0=None if start is None else (start[0] if n == 1 else start),
-                      bounds=None if bounds is None else (bounds[0] if n == 1 else bounds),
-                      learning_rate=learning_rate, epochs=epochs, restarts=restarts,
-                      optimizer=optimizer, random_state=random_state)
-    if result.status == "diverged" and restarts == 1:
-        raise UserError(result.message)
+    try:
+        result = _run(f, start, bounds, n, restarts, show_progress=not (quiet or as_json),
+                      learning_rate=learning_rate, epochs=epochs, optimizer=optimizer,
+                      random_state=random_state, record_path=bool(plot_path))
+    except StartError as err:
+        raise UserError(_start_message(err, names)) from err
+    if result.status == "diverged" and not result.interrupted:
+        raise UserError(result.message if restarts == 1 else
+                        f"all {restarts} runs diverged; the best: {result.message}")
     x = np.atleast_1d(np.asarray(result.x, dtype=float))
+    done = len(result.runs)
     payload = {"expression": expression, "variables": dict(zip(names, x.tolist(), strict=True)),
                "value": float(result.fun), "steps": int(result.n_steps),
-               "status": result.status, "message": result.message, "runs": len(result.runs)}
+               "status": result.status, "message": result.message, "runs": done,
+               "interrupted": result.interrupted}
     if plot_path:
         payload["plot"] = str(save_figure(_figure(f, result, n, bounds, restarts), plot_path))
     if as_json:
@@ -115,11 +161,62 @@ def minimize_command(expression, x0, bounds_text, restarts, learning_rate, epoch
         rows = [(name, float(value)) for name, value in payload["variables"].items()]
         rows += [("value", payload["value"]), ("steps", payload["steps"]),
                  ("status", result.status)]
-        if restarts > 1:
+        if result.interrupted:
+            rows.append(("runs", f"{done:,} of {restarts:,} (interrupted; best kept)"))
+        elif restarts > 1:
             rows.append(("runs", f"{restarts} (best kept)"))
-        print_table(f"minimum of {expression}", rows)
+        print_table(f"minimum of {_clip(expression)}", rows)
         if result.message:
             click.echo(result.message)
+    if result.interrupted:
+        click.echo(f"interrupted (Ctrl-C) after {done:,} of {restarts:,} runs; the best run "
+                   "so far is shown", err=True)
+        click.get_current_context().exit(130)  # 128 + SIGINT, as a shell reports it
+
+
+def _run(f, start, bounds, n, restarts, *, show_progress, **settings):
+    """``minimize`` with a progress bar on stderr over the restarts (as ``fit`` shows)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    # Only on a terminal: into a pipe or a log, rich would leave an empty line behind.
+    progress = Progress(TextColumn("[bold]restarts {task.completed:.0f}/{task.total:,.0f}"),
+                        BarColumn(), TextColumn("best f {task.fields[best]}"),
+                        TimeElapsedColumn(), console=console, transient=True,
+                        disable=not (show_progress and restarts > 1 and console.is_terminal))
+    task = progress.add_task("minimize", total=restarts, best="-")
+    best = math.inf
+
+    def report(done, total, run):
+        nonlocal best
+        if run.status not in ("diverged", "skipped"):
+            best = min(best, run.fun)
+        progress.update(task, completed=done, best=f"{best:.6g}")
+
+    with progress, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="minimize was interrupted")  # said below
+        return minimize(f, x0=None if start is None else (start[0] if n == 1 else start),
+                        bounds=None if bounds is None else (bounds[0] if n == 1 else bounds),
+                        restarts=restarts, on_run=report, **settings)
+
+
+def _start_message(err: StartError, names) -> str:
+    """The StartError in the command line's words: variable names and its options."""
+    coordinates = np.atleast_1d(np.asarray(err.point, dtype=float))
+    point = ", ".join(f"{name}={value:g}" for name, value in zip(names, coordinates,
+                                                                   strict=True))
+    if err.tries:
+        return (f"f is not finite at any of the {err.tries:,} random starts drawn from --bounds "
+                f"(at {point}, f = {err.value:g}); give --bounds where f is finite, or --x0 "
+                "inside f's domain")
+    if err.gradient:
+        return (f"the gradient of f is not finite at the start {point} (f = {err.value:g}): f "
+                "has no finite slope there (as sqrt at 0); choose --x0 elsewhere inside f's "
+                "domain")
+    return (f"f is not finite at the start {point} (f = {err.value:g}): choose --x0 inside f's "
+            "domain (log and sqrt need positive numbers, 1/x a nonzero x), or give --bounds "
+            "where f is finite")
 
 
 def _figure(f, result, n, bounds, restarts):
