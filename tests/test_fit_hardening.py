@@ -12,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -325,3 +326,53 @@ def test_a_constant_column_gets_a_zero_coefficient(monkeypatch, jit):
     # without an intercept the constant column stands in for it, and is trained
     plain = d.LinearRegression(fit_intercept=False, random_state=0).fit(X, target)
     assert plain.coef_[3] != 0.0 and plain.score(X, target) > 0.9
+
+
+# ----- item 11: bouncing without overflow ------------------------------------------------------
+def _diabetes():
+    from sklearn.datasets import load_diabetes
+
+    return load_diabetes(return_X_y=True, scaled=False)
+
+
+@pytest.mark.parametrize("settings,advice", [
+    (dict(learning_rate=10, batch_size=None), "learning_rate=1"),  # ends far above its start
+    (dict(learning_rate=10, batch_size=None, standardize=False), "learning_rate=1"),
+    (dict(learning_rate=1, batch_size=None, standardize=False), "learning_rate=0.1"),  # fell,
+    # then bounced back up most of the way
+])
+def test_a_fit_that_bounces_warns_with_the_divergence_advice(settings, advice):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _diabetes()
+    model = d.LinearRegression(random_state=0, **settings)
+    with pytest.warns(ConvergenceWarning, match=advice) as caught:
+        model.fit(X, y)
+    assert model.score(X, y) < 0  # worse than predicting the mean: the warning is deserved
+    message = str(caught[0].message)
+    assert "LinearRegression" in message and "loss" in message
+
+
+def test_healthy_fits_do_not_warn():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _diabetes()
+    Xc, labels, _ = _scaled_problem(np.float64)
+    rng = np.random.default_rng(0)
+    flip = rng.random(len(labels)) < 0.1  # not separable: the perceptron cycles
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        for lr in (0.01, 0.1, 1.0):
+            d.LinearRegression(learning_rate=lr, random_state=0).fit(X, y)
+            d.LinearRegression(learning_rate=lr, batch_size=None, random_state=0).fit(X, y)
+        d.LinearRegression(loss="absolute_error", random_state=0).fit(X, y)
+        d.LinearRegression(early_stopping=True, random_state=0).fit(X, y)
+        d.LogisticRegression(random_state=0).fit(Xc, labels)
+        d.LogisticRegression(optimizer="gd", learning_rate=1.0, batch_size=None,
+                             random_state=0).fit(Xc, labels)
+        d.LinearSVC(random_state=0).fit(Xc, labels)
+        d.Perceptron(random_state=0).fit(Xc, np.where(flip, 1 - labels, labels))
+        d.Perceptron(batch_size=None, random_state=0).fit(Xc, labels)
+        d.MLPClassifier((8,), epochs=200, random_state=0).fit(Xc, labels)
+        d.MLPRegressor((8,), epochs=200, random_state=0).fit(X, y)
+        d.LinearRegression(epochs=1, random_state=0).fit(X, y)  # too short to judge

@@ -105,7 +105,10 @@ PENALTIES = [None, "l2", "l1", "elasticnet"]
 
 
 # ----- the compiled epoch equals the NumPy loop ------------------------------------------------
+# Stochastic momentum steps at this rate bounce (rightly warned about): the paths must agree
+# there too.
 @needs_numba
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("optimizer", list(runner.OPTIMIZER_CODES))
 @pytest.mark.parametrize("loss", list(MODELS))
@@ -488,6 +491,7 @@ def test_scaled_sgd_equals_numpy_over_thousands_of_steps(monkeypatch, spy, make,
 
 
 @needs_numba
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # it does bounce
 @pytest.mark.parametrize(("rate", "alpha"), [(0.3, 1.0), (0.1, 10.0)])
 def test_scaled_sgd_folds_a_vanishing_scale_into_the_weights(monkeypatch, spy, rate, alpha):
     # rate x alpha = 0.3 shrinks W 0.7-fold a step: the scale passes 1e-9 within 60 steps

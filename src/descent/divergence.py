@@ -28,3 +28,38 @@ def smaller_rate(learning_rate) -> str:
     if isinstance(learning_rate, int | float):
         return f"learning_rate={learning_rate / 10:g}"
     return "a smaller learning rate"
+
+
+# A finished run whose last loss has given back more than this share of the fall from its
+# first loss to its best one has bounced (next to has_diverged: the other way a learning
+# rate shows it is too large). Healthy runs keep well under it: the noise of mini-batches
+# near a minimum is a few percent of the fall.
+BOUNCE_SHARE = 0.5
+
+
+def bounced(losses) -> str | None:
+    """Why the per-epoch ``losses`` of a finished run look bounced, or None when they do not.
+
+    A run bounced when its final loss is no better than its first (it never got anywhere,
+    or climbed back), or when it fell and then climbed back more than half the way: with
+    a learning rate too large, steps overshoot the minimum and the loss goes up and down
+    instead of settling. One epoch, a loss that never moved, or a non-finite loss
+    (``has_diverged``'s case) is not judged.
+
+    Example:
+        >>> bounced([1.0, 0.5, 0.3, 0.31]) is None
+        True
+        >>> bounced([1.0, 0.2, 0.9])
+        'its loss fell from 1 to 0.2, then climbed back to 0.9'
+        >>> bounced([1.0, 3.0, 2.0])
+        'its final loss 2 is no better than its first, 1'
+    """
+    losses = [float(value) for value in losses]
+    if len(losses) < 2 or not all(math.isfinite(value) for value in losses):
+        return None
+    first, best, last = losses[0], min(losses), losses[-1]
+    if last >= first and last > best:  # (a loss that never moved is not judged)
+        return f"its final loss {last:.4g} is no better than its first, {first:.4g}"
+    if last - best > BOUNCE_SHARE * (first - best):
+        return f"its loss fell from {first:.4g} to {best:.4g}, then climbed back to {last:.4g}"
+    return None

@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import optim
+from ..divergence import bounced, smaller_rate
 from ..kernels.stats import check_finite, column_stats
 from ..penalties import check_penalty
 from ._validation import (
@@ -286,7 +287,28 @@ class GradientDescentEstimator(BaseEstimator):
         self._accept(run, allow_validation)
         if run.stopped == "interrupted":
             self._warn_interrupted(run)
+        elif allow_validation and self._judge_bounces:
+            self._warn_if_bounced(self.history_.loss[len(self.history_.loss) - run.epochs:],
+                                  lr_at(0))
         return self
+
+    #: Whether a fit whose loss bounced warns (see ``_warn_if_bounced``).
+    _judge_bounces = True
+
+    def _warn_if_bounced(self, losses, learning_rate) -> None:
+        """A ``ConvergenceWarning`` when this fit's losses bounced (``divergence.bounced``):
+        a learning rate too large for the loss to settle, which ``DivergenceError`` only
+        catches once the loss overflows or grows 1e10-fold. Same advice as that error."""
+        reason = bounced(losses)
+        if reason is None:
+            return
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.warn(
+            f"{type(self).__name__}: the fit did not settle: {reason} over {len(losses)} "
+            f"epochs with learning_rate={learning_rate:g}, which is too large for its steps "
+            f"to settle; try a smaller one, e.g. {smaller_rate(learning_rate)}",
+            ConvergenceWarning, stacklevel=4)
 
     def _accept(self, run, allow_validation: bool) -> None:
         """Make a run's end the estimator's state: parameters, counts, fitted attributes."""

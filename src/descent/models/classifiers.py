@@ -36,6 +36,9 @@ class Perceptron(_LinearClassifier):
     """
 
     _loss_name = "perceptron"
+    # Its error is 0 at the zero start, and on data no line separates it cycles whatever
+    # the rate (which only scales its weights): a loss that goes back up says nothing here.
+    _judge_bounces = False
 
     def __init__(
         self, *, learning_rate=1.0, epochs=1000, batch_size="auto", shuffle=True, optimizer="gd",
