@@ -2,10 +2,13 @@
 
 import math
 import pickle
+import string
+import sys
+import time
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import descent as d
@@ -466,3 +469,102 @@ def test_expression_is_constructed_only_by_parse_and_holds_no_python_code():
     assert not hasattr(e, "__dict__")  # slots only: text, variables and the postfix steps
     kinds = {step[0] for step in e._program}
     assert kinds <= {"number", "constant", "variable", "negate", "call", "binary"}
+
+
+# ----- fuzzing: random and hostile text ------------------------------------------------------
+# Nothing in parsing or evaluating may compile, execute, import, open or spawn anything.
+# An audit hook (permanent once added, so it records only while a test watches) sees
+# every such attempt, wherever in Python or a C extension it comes from.
+WATCHED_EVENTS = {"exec", "compile", "import", "open", "os.system", "os.exec", "os.spawn",
+                  "os.posix_spawn", "subprocess.Popen", "ctypes.dlopen", "pickle.find_class",
+                  "marshal.loads", "builtins.input", "socket.connect", "code.__new__"}
+_seen_events: list[str] = []
+_watching = [False]
+
+
+def _audit(event, args):
+    if _watching[0] and event in WATCHED_EVENTS:
+        _seen_events.append(event)
+
+
+sys.addaudithook(_audit)
+
+def test_the_audit_hook_sees_code_being_run():
+    _seen_events.clear()
+    _watching[0] = True
+    try:
+        eval("1 + 1")  # what parse must never do
+    finally:
+        _watching[0] = False
+    assert {"compile", "exec"} & set(_seen_events)
+
+
+TRICKY = [
+    "__import__", "__import__('os').system('echo hi')", "__class__", ".__dict__", "x.__mro__",
+    "lambda", "lambda x: x", "(lambda: 1)()", "eval", "exec", "open", "import os", "os",
+    "1e999999", "-1e999999", "1e-999999", "9" * 400, "0." + "0" * 400 + "1", "0x1F", "1_000",
+    "(" * 250, ")" * 250, "exp(" * 120, "-" * 250, "**" * 30, "2**" * 40, "((x))",
+    "\x00", "\x1b[2J", "\x07", "\u202e", "\u2003", "\ufeff", "٣", "𝟗", "１", "²", "é", "µ",
+    "x", "y", "z1", "pi", "e", "sqrt", "log", "exp", "softplus", "(", ")", ",", "+", "-", "*",
+    "/", "^", "**", " ", "\t", "\n", "\\", "#", ";", "=", "==", ":", "[", "]", "{", "}", "@",
+    "%", "!", "'", '"', "`", "$", ".", "..", "1.", ".5", "2x", "1e", "1e+", "inf", "nan",
+]
+FUZZ = st.one_of(
+    st.text(st.characters(codec="utf-8"), max_size=120),
+    st.text(string.printable + "\x00\x1b٣𝟗²é", max_size=200),
+    st.lists(st.sampled_from(TRICKY), max_size=40).map("".join),
+    st.lists(st.sampled_from(TRICKY), max_size=40).map(" ".join),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=FUZZ)
+@example("__import__('os').system('touch /tmp/descent-pwned')")
+@example("(lambda: __import__('os'))()")
+@example("x.__class__.__mro__[1].__subclasses__()")
+@example("1e999999 * x")
+@example("9" * 5_000 + "*x")
+@example("(" * 5_000 + "x" + ")" * 5_000)
+@example("exp(" * 300 + "x" + ")" * 300)
+@example("٣ + x")
+@example("x\x00 + 1")
+@example("x" + "+x" * 4_999)
+@example("x" + "+x" * 5_000)
+def test_random_text_evaluates_or_is_one_short_error_and_never_runs_anything(text):
+    started = time.perf_counter()
+    _seen_events.clear()
+    _watching[0] = True
+    try:
+        try:
+            e = parse(text)
+        except ExpressionError as err:
+            _check_error(err)
+        else:
+            _check_evaluates(e)
+    finally:
+        _watching[0] = False
+    assert not _seen_events, _seen_events
+    assert time.perf_counter() - started < 3.0  # generous on a busy 2-core machine
+
+
+def _check_error(err: ExpressionError) -> None:
+    """One reason of bounded length, a bounded one-line form, nothing unprintable raw."""
+    assert err.reason and "\n" not in err.reason and len(err.reason) <= 200, err.reason[:300]
+    line = err.one_line()
+    assert "\n" not in line and len(line) <= 600
+    assert all(len(row) <= 300 for row in str(err).splitlines())
+    assert all(ch.isprintable() for ch in line), repr(line[:200])
+
+
+def _check_evaluates(e: Expression) -> None:
+    """The engine evaluates it at a point and differentiates it; printing parses back."""
+    point = {name: d.Tensor(1.5) for name in e.variables}
+    with np.errstate(all="ignore"):
+        out = e.evaluate(point)
+        if e.variables:
+            out.backward()
+    assert isinstance(out, d.Tensor) and out.data.shape == ()
+    assert all(t.grad is not None and t.grad.shape == () for t in point.values())
+    printed = str(e)  # spaced around + and -: it may be longer than the text it came from
+    if len(printed) <= MAX_LENGTH:
+        assert parse(printed) == e
