@@ -16,6 +16,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import descent as d
 from descent.models import FitInterruptedWarning
@@ -376,3 +378,90 @@ def test_healthy_fits_do_not_warn():
         d.MLPClassifier((8,), epochs=200, random_state=0).fit(Xc, labels)
         d.MLPRegressor((8,), epochs=200, random_state=0).fit(X, y)
         d.LinearRegression(epochs=1, random_state=0).fit(X, y)  # too short to judge
+
+
+# ----- fuzzing: estimator inputs --------------------------------------------------------------
+ESTIMATORS = {
+    "LinearRegression": (lambda: d.LinearRegression(epochs=3, random_state=0), False),
+    "Perceptron": (lambda: d.Perceptron(epochs=3, random_state=0), True),
+    "LogisticRegression": (lambda: d.LogisticRegression(epochs=3, random_state=0), True),
+    "LinearSVC": (lambda: d.LinearSVC(epochs=3, random_state=0), True),
+    "MLPClassifier": (lambda: d.MLPClassifier((4,), epochs=3, random_state=0), True),
+    "MLPRegressor": (lambda: d.MLPRegressor((4,), epochs=3, random_state=0), False),
+}
+# Words one of which a refusal must use to name the problem.
+NAMED_PROBLEMS = ("nan", "infinity", "infinite", "class", "sample", "feature", "label",
+                  "target", "dtype", "finite", "empty", "shape", "numeric", "weight")
+
+
+@st.composite
+def estimator_inputs(draw):
+    """(X, y, what was done to them): random shapes, dtypes and awkward contents."""
+    n = draw(st.integers(1, 60))
+    p = draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    kind = draw(st.sampled_from(["float64", "float32", "int", "bool", "object"]))
+    scales = [1.0, 1e-3, 1e6] + ([1e-200, 1e200] if kind == "float64" else [])
+    scale = draw(st.sampled_from(scales))
+    X = rng.normal(size=(n, p)) * scale
+    if draw(st.booleans()):  # a column without variance
+        X[:, draw(st.integers(0, p - 1))] = draw(st.sampled_from([0.0, 3.0, -1e6]))
+    labels = (X[:, 0] > np.median(X[:, 0])).astype(int)
+    if draw(st.booleans()):  # separable by feature 0, else noisy
+        labels = np.where(rng.random(n) < 0.2, 1 - labels, labels)
+    if draw(st.integers(0, 3)) == 0:
+        labels[:] = draw(st.sampled_from([0, 1]))  # one class
+    target = X[:, 0] * 2.0 + rng.normal(size=n)
+    X = {"float64": lambda: X, "float32": lambda: X.astype(np.float32),
+         "int": lambda: np.round(X).astype(np.int64), "bool": lambda: X > 0,
+         "object": lambda: np.array(X.tolist(), dtype=object)}[kind]()
+    bad = draw(st.sampled_from([None, np.nan, np.inf, -np.inf]))
+    where = draw(st.sampled_from(["X", "y"]))
+    if bad is not None and kind in ("float64", "float32", "object"):
+        i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, p - 1))
+        if where == "X":
+            X[i, j] = bad
+        else:
+            target[i] = bad
+    else:
+        bad = None
+    weights = draw(st.sampled_from([None, "random", "some zero", "all zero", "negative"]))
+    sw = None if weights is None else {
+        "random": rng.uniform(0.1, 5.0, n), "some zero": (rng.random(n) < 0.7) * 1.0,
+        "all zero": np.zeros(n), "negative": -rng.random(n)}[weights]
+    return X, labels, target, dict(n=n, p=p, kind=kind, bad=bad, where=where, sw=sw)
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=estimator_inputs())
+def test_estimators_refuse_clearly_or_fit_finite(name, case):
+    X, labels, target, what = case
+    make, classifier = ESTIMATORS[name]
+    if classifier and what["where"] == "y" and what["bad"] is not None:
+        target[:] = 0.0  # labels hold no NaN: nothing was spoilt after all
+        what["bad"] = None
+    y = labels if classifier else target
+    model = make()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a 3-epoch fit may well warn: not the point here
+            model.fit(X, y, sample_weight=what["sw"])
+    except ValueError as err:
+        message = str(err).lower()
+        assert any(word in message for word in NAMED_PROBLEMS), (what, str(err))
+        assert "np.int64" not in str(err) and "np.float" not in str(err), str(err)
+        if what["bad"] is not None and ("contains nan" in message or "infinit" in message):
+            assert ("contains nan" in message) == np.isnan(what["bad"]), str(err)
+            assert what["where"] in str(err), str(err)  # names X or y
+        return
+    assert what["bad"] is None, f"a {what['bad']} in {what['where']} was accepted: {what}"
+    predictions = model.predict(X)
+    assert len(predictions) == what["n"]
+    if classifier:
+        assert set(np.unique(predictions)) <= set(model.classes_.tolist())
+        if hasattr(model, "predict_proba"):
+            proba = model.predict_proba(X)
+            assert np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1.0)
+    else:
+        assert np.isfinite(predictions).all(), (what, predictions)

@@ -386,7 +386,7 @@ class GradientDescentEstimator(BaseEstimator):
             if found.size < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes in the data, "
-                    f"but the data contain only one class: {found[0]!r}"
+                    f"but the data contain only one class: {found.tolist()[0]!r}"
                 )
             self.classes_ = found
 
