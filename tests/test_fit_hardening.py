@@ -465,3 +465,27 @@ def test_estimators_refuse_clearly_or_fit_finite(name, case):
             assert np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1.0)
     else:
         assert np.isfinite(predictions).all(), (what, predictions)
+
+
+def test_lr_find_keeps_quiet_about_bouncing_and_stops_at_ctrl_c():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _diabetes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # large rates bounce: on purpose
+        found = d.lr_find(d.LinearRegression(batch_size=None, random_state=0), X, y,
+                          rates=[0.01, 0.1, 10.0], epochs=8)
+    assert found.suggested in (0.01, 0.1)
+    pressed = []
+
+    def pressing(step):  # one Ctrl-C, during the first rate's fit
+        if not pressed and step == 3:
+            pressed.append(step)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+        return 0.01
+
+    with pytest.raises(KeyboardInterrupt):
+        d.lr_find(d.LinearRegression(schedule=pressing, random_state=0), X, y,
+                  rates=[0.1, 1.0], epochs=5)
+    assert pressed

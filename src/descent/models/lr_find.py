@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
-from ._validation import DivergenceError
+from ._validation import DivergenceError, FitInterruptedWarning
 
 #: A rate counts as "as good as the best" within this share of the spread of final losses.
 GOOD_ENOUGH = 0.05
@@ -76,9 +77,13 @@ def lr_find(estimator, X, y, *, rates=None, epochs: int = 5) -> LRFindResult:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
+                warnings.simplefilter("ignore", ConvergenceWarning)  # bouncing: on purpose
+                warnings.simplefilter("ignore", FitInterruptedWarning)  # raised below
                 model.fit(X, y)
         except DivergenceError:
             continue
+        if model.history_.stopped == "interrupted":  # Ctrl-C ends the search, not one rate
+            raise KeyboardInterrupt
         last = model.history_.loss[-1] if model.history_.loss else np.inf
         losses[i] = last if np.isfinite(last) else np.inf
     diverged = ~np.isfinite(losses)
