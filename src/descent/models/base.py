@@ -305,9 +305,9 @@ class GradientDescentEstimator(BaseEstimator):
         from sklearn.exceptions import ConvergenceWarning
 
         warnings.warn(
-            f"{type(self).__name__}: the fit did not settle: {reason} over {len(losses)} "
-            f"epochs with learning_rate={learning_rate:g}, which is too large for its steps "
-            f"to settle; try a smaller one, e.g. {smaller_rate(learning_rate)}",
+            f"{type(self).__name__}: the loss did not settle in {len(losses)} epochs at "
+            f"learning_rate={learning_rate:g} ({reason}): the steps overshoot the minimum; "
+            f"try a smaller learning rate, e.g. {smaller_rate(learning_rate)}",
             ConvergenceWarning, stacklevel=4)
 
     def _accept(self, run, allow_validation: bool) -> None:
