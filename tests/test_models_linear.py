@@ -252,6 +252,8 @@ def test_divergence_raises_with_advice_and_keeps_finite_parameters():
     with pytest.raises(d.DivergenceError, match=r"learning_rate=10.*smaller.*learning_rate=1\b"):
         m.fit(X, [1.0, 2.0, 3.0])
     assert np.all(np.isfinite(m.coef_)) and np.isfinite(m.intercept_)
+    # nothing half-set: n_iter_ counts the epochs the history holds, and says why it ended
+    assert m.n_iter_ == len(m.history_.loss) > 0 and m.history_.stopped == "diverged"
 
 
 def test_float32_data_trains_in_float32():

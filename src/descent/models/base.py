@@ -275,6 +275,7 @@ class GradientDescentEstimator(BaseEstimator):
         except DivergenceError as err:
             self._params = err.params
             self._set_fitted(self._params)
+            self.n_iter_ = (self.n_iter_ if not allow_validation else 0) + err.epochs
             self.history_.stopped = "diverged"
             err.descent_kept = True
             raise

@@ -233,7 +233,7 @@ def train(
                     f"{learning_rate_at(0):g}; try a smaller one, e.g. "
                     f"{smaller_rate(learning_rate_at(0))}"
                 )
-                err.params = params
+                err.params, err.epochs = params, epoch - 1  # the epochs completed before
                 raise err
             steps += done.steps
             if done.interrupted:  # Ctrl-C mid-epoch: its steps are kept, not recorded
