@@ -74,8 +74,8 @@ def _bounds(text: str, n: int) -> list[tuple[float, float]]:
         except ValueError:
             sep = ""
         if not sep or not np.all(np.isfinite(pair)) or pair[0] >= pair[1]:
-            raise UserError(f"--bounds must be LOW:HIGH per variable, like '-2:2,-1:3' "
-                            f"(low below high), got {_short(text)}")
+            raise UserError(f"--bounds must be LOW:HIGH per variable, finite numbers with low "
+                            f"below high, like '-2:2,-1:3'; got {_short(text)}")
         if not math.isfinite(pair[1] - pair[0]):  # no start can be drawn from such a box
             raise UserError(f"--bounds {part!r} is too wide: HIGH - LOW is beyond the largest "
                             "float (about 1.8e308); give a narrower box, e.g. -1e6:1e6")
