@@ -80,6 +80,8 @@ CLI_ERRORS = {
                                   r"--bounds.*too wide.*narrower"),
     "random starts that overflow f": (["x**2", "--bounds", "1e300:1e308", "--restarts", "3"],
                                       r"not finite at any of the 3 random starts.*--bounds"),
+    "every restart diverges": (["exp(x**2)", "--bounds", "-20:20", "--restarts", "3",
+                                "--learning-rate", "1"], r"all 3 runs diverged.*smaller one"),
     "bounds reversed": (["x**2", "--bounds", "3:1"], r"--bounds.*low below high"),
     "bounds equal": (["x**2", "--bounds", "1:1"], r"--bounds.*low below high"),
     "bounds nan": (["x**2", "--bounds", "nan:1"], r"--bounds"),
