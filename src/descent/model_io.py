@@ -401,19 +401,19 @@ def _publish(tmp: str, path: Path, mode: int) -> None:
 def _save_error(path: Path, err: OSError, existed: bool) -> OSError:
     """The OSError of a failed save, told plainly: what happened, that nothing was lost,
     and what to do. The class and ``errno`` stay the system's, so callers can test them."""
+    told = f" ({err.strerror})" if err.strerror else ""  # the system's words, for searching
     if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        problem, fix = "the disk is full (or your quota is used up)", \
+        problem, fix = f"the disk is full or your quota is used up{told}", \
             "free some space, or save to another disk"
     elif err.errno == errno.EFBIG:
-        problem, fix = "the file would be larger than this system lets a process write " \
-            "(the file size limit, see ulimit -f)", "raise the limit, or save to another disk"
+        problem, fix = "the file is too large for the file size limit this process runs " \
+            f"under{told}, see ulimit -f", "raise the limit, or save a smaller model"
     else:
         problem = err.strerror or str(err)
         fix = "check that the folder is writable and the disk is working, or save elsewhere"
-    kept = f"the earlier {path.name} is intact" if existed else "no file was written"
+    kept = f"the existing {path.name} is intact" if existed else "no file was written"
     cls = type(err) if type(err).__module__ == "builtins" else OSError
-    error = cls(f"cannot save the model to {path}: {problem}; {kept} and no temporary file "
-                f"is left. Fix: {fix}")
+    error = cls(f"cannot save the model to {path}: {problem}; {kept}. Fix: {fix}")
     error.errno = err.errno  # kept for callers; str(error) stays the message alone
     return error
 
