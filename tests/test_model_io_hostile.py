@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import descent as d
 from descent import model_io
 from descent.model_io import METADATA, ModelFileError, load
 
@@ -263,6 +264,19 @@ def test_an_array_header_that_promises_more_than_its_data_is_refused(tmp_path):
     refused(tmp_path / "promise.descent", "damaged")
 
 
+def test_a_large_network_loads_within_the_default_bounds(tmp_path):
+    # An MNIST-sized network (784-512-256-10: half a million weights, four copies of each
+    # in the file) is far inside the bounds, which are there for bombs, not for models.
+    rng = np.random.default_rng(0)
+    X_big, y_big = rng.normal(size=(20, 784)), np.arange(20) % 10
+    model = d.MLPClassifier((512, 256), epochs=1, tol=None, random_state=0).fit(X_big, y_big)
+    path = model.save(tmp_path / "large.descent")
+    with zipfile.ZipFile(path) as archive:
+        total = sum(info.file_size for info in archive.infolist())
+    assert 16 * MiB < total < model_io.MAX_BYTES // 32
+    np.testing.assert_array_equal(load(path).predict_proba(X_big), model.predict_proba(X_big))
+
+
 def test_the_caller_can_lower_or_raise_the_bound(tmp_path):
     model = fitted("mlp-regressor")[0]
     path = model.save(tmp_path / "m.descent")
@@ -323,8 +337,10 @@ def test_too_many_members_are_refused(tmp_path):
 
 
 def test_a_huge_zip_directory_is_refused_before_it_is_parsed(tmp_path):
-    # 40,000 entries with 1 kB names: a 40 MB directory that zipfile would parse in full.
-    entries = [(f"{i:06d}" + "x" * 1000, b"", 0, 0) for i in range(40_000)]
+    # 12,000 entries with 500-byte names: a 6.6 MB directory, which zipfile would parse in
+    # full (a larger one takes longer and more memory still: the check reads its size).
+    entries = [(f"{i:06d}" + "x" * 500, b"", 0, 0) for i in range(12_000)]
+    assert 12_000 * 546 > model_io.MAX_DIRECTORY_BYTES
     data = raw_zip(entries, method=0)
     (tmp_path / "wide.descent").write_bytes(data)
     with peak_memory() as peak:
