@@ -31,6 +31,9 @@ TABLES = {
                                  "excess over X + y + model"],
     "Growth of the time per epoch": ["time: median (min-max) per epoch", "throughput",
                                      "loss reached"],
+    "Expression cost: parse and gradient time against the length of the text": [
+        "prepare: time: median (min-max)", "gradient: time: median (min-max)",
+        "throughput (prepare + gradient)"],
 }
 
 

@@ -99,6 +99,9 @@ class Group(click.Group):
         except _user_errors() as err:
             click.echo(f"error: {one_line(err)}", err=True)
             ctx.exit(2)
+        except KeyboardInterrupt:  # a second Ctrl-C (the first one ends a fit cleanly)
+            click.echo("error: interrupted (Ctrl-C); nothing more was written", err=True)
+            ctx.exit(130)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"],
@@ -284,7 +287,10 @@ def write_atomically(path, write, what: str, *, replaces_itself: bool = False) -
         if _is_stream(path, _mode(path)):
             _write_into(path, write)
         elif replaces_itself:
-            write(Path(os.path.realpath(path)))
+            try:
+                write(Path(os.path.realpath(path)))
+            except OSError as err:  # its own message names the file, the problem and the fix
+                raise UserError(str(err)) from err
         else:
             _replace(Path(os.path.realpath(path)), write)
     except OSError as err:

@@ -146,9 +146,18 @@ def _model_name(model) -> str:
 
 
 def _fit(model, X, y, *, show_progress: bool):
-    """Fit with a progress bar on stderr that shows the current loss."""
+    """Fit with a progress bar on stderr that shows the current loss.
+
+    Warnings the user should act on (a fit that did not settle, a refused kernel cache)
+    are printed as one ``warning: ...`` line each; NumPy's arithmetic RuntimeWarnings are
+    not, since divergence is reported on its own. A first Ctrl-C ends the fit after its
+    current step with the training kept (``history_.stopped == "interrupted"``).
+    """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..kernels.cache import KernelCacheWarning
+    from ..models import FitInterruptedWarning
 
     console = Console(stderr=True)
     # Only on a terminal: into a pipe or a log, rich would leave an empty line behind.
@@ -165,14 +174,30 @@ def _fit(model, X, y, *, show_progress: bool):
 
     model.set_params(callbacks=[report])
     try:
-        with progress, warnings.catch_warnings():
+        with progress, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("always", KernelCacheWarning)
+            warnings.simplefilter("ignore", FitInterruptedWarning)  # said by fit() itself
             model.fit(X, y)
     except ValueError as err:  # the estimator refused the data or a setting
         raise UserError(one_line(err)) from err
     finally:
         model.set_params(callbacks=None)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        echo(f"warning: {one_line(message)}", err=True)
     return model
+
+
+def _interrupted(model) -> bool:
+    """Whether a first Ctrl-C ended the fit; with no epoch complete there is nothing to keep."""
+    if model.history_.stopped != "interrupted":
+        return False
+    if model.n_iter_ == 0:
+        echo("error: interrupted (Ctrl-C) before the first epoch ended: nothing to keep "
+             "or save", err=True)
+        click.get_current_context().exit(130)
+    return True
 
 
 def _split(X, y, test_size: float, random_state: int, model):
@@ -251,12 +276,13 @@ def fit(data, target, model_name, random_state, save_path, plot_path, test_size,
     started = time.perf_counter()
     _fit(model, X, y, show_progress=not (quiet or as_json))
     seconds = time.perf_counter() - started
+    interrupted = _interrupted(model)
     result = {
         "model": model_name, "data": str(data), "rows": int(len(table.X)),
         "features": len(table.feature_names), "target": table.target_name,
         "epochs": int(model.n_iter_), "final_loss": float(model.history_.loss[-1]),
         "score_name": _score_name(model), "train_score": float(model.score(X, y)),
-        "seconds": round(seconds, 4),
+        "seconds": round(seconds, 4), "stopped": model.history_.stopped,
     }
     if X_test is not None:
         result["test_score"] = float(model.score(X_test, y_test))
@@ -277,13 +303,18 @@ def fit(data, target, model_name, random_state, save_path, plot_path, test_size,
     elif not quiet:
         rows = [("model", model_name), ("data", f"{result['rows']} rows x "
                 f"{result['features']} features, target {table.target_name!r}"),
-                ("epochs", result["epochs"]), ("final loss", result["final_loss"]),
+                ("epochs", result["epochs"]), ("stopped", result["stopped"]),
+                ("final loss", result["final_loss"]),
                 (f"training {result['score_name']}", result["train_score"])]
         if "test_score" in result:
             rows.append((f"test {result['score_name']}", result["test_score"]))
         rows.append(("time", f"{seconds:.2f} s"))
         rows += [(k, result[k]) for k in ("saved", "plot") if k in result]
         print_table("fit", rows)
+    if interrupted:  # what was kept is above (and saved with --save, marked interrupted)
+        echo(f"interrupted (Ctrl-C) after {model.n_iter_} epoch(s): kept the model trained "
+             f"so far{'; saved it' if save_path else ''}", err=True)
+        click.get_current_context().exit(130)  # 128 + SIGINT, as a shell reports it
 
 
 @main.command()
@@ -357,7 +388,7 @@ def _print_csv(rows: list[str]) -> None:
 def _read_features(model, model_path, data: str) -> np.ndarray:
     """The model's feature columns from DATA: by name if it was fitted on a file with a
     header, by position if not (the target column may be present); never a mix."""
-    columns = getattr(model, "data_columns_", None)
+    columns = _data_columns(model, model_path)
     n_features = model.n_features_in_
     try:
         if not columns:  # a model saved from Python: take the columns as they come
@@ -375,6 +406,21 @@ def _read_features(model, model_path, data: str) -> np.ndarray:
         raise UserError(f"'{data}' has {table.X.shape[1]} feature columns but the model was "
                         f"trained on {n_features}; give the same columns as when fitting")
     return table.X
+
+
+def _data_columns(model, model_path) -> dict | None:
+    """What ``fit --save`` recorded of the training file's columns, checked: a model file
+    is input like any other, and a hand-edited record must not crash ``predict``."""
+    columns = getattr(model, "data_columns_", None)
+    if columns is None:
+        return None
+    features = columns.get("features") if isinstance(columns, dict) else None
+    if not (isinstance(features, list) and len(features) == model.n_features_in_
+            and all(isinstance(name, str) for name in features)
+            and isinstance(columns.get("header"), bool)):
+        raise UserError(f"model file '{model_path}' is damaged: its record of the training "
+                        "file's columns (data_columns_) is malformed; save the model again")
+    return columns
 
 
 def _read_by_position(data: str, features: list[str]):
