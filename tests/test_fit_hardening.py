@@ -489,3 +489,25 @@ def test_lr_find_keeps_quiet_about_bouncing_and_stops_at_ctrl_c():
         d.lr_find(d.LinearRegression(schedule=pressing, random_state=0), X, y,
                   rates=[0.1, 1.0], epochs=5)
     assert pressed
+
+
+@pytest.mark.parametrize("make", [lambda: d.LinearRegression(), lambda: d.MLPRegressor((3,))])
+@pytest.mark.parametrize("bad,word", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_a_non_finite_target_is_named_with_the_fix(make, bad, word):
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    y = X[:, 0].copy()
+    y[3] = bad
+    with pytest.raises(ValueError, match=rf"Input y contains {word} \(first at row 3\).*"
+                                         r"(drop|replace)"):
+        make().fit(X, y)
+
+
+@pytest.mark.parametrize("weights,match", [
+    (np.zeros(10), r"sample_weight sums to zero; give at least one point a positive weight"),
+    (-np.ones(10), r"sample_weight must be non-negative.*drop or reweight"),
+    (np.r_[np.ones(9), np.nan], r"sample_weight contains NaN or infinity.*finite"),
+])
+def test_bad_sample_weights_are_named_with_the_fix(weights, match):
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(ValueError, match=match):
+        d.LinearRegression().fit(X, X[:, 0], sample_weight=weights)

@@ -110,11 +110,68 @@ def _as_list(callbacks) -> list:
     return list(callbacks) if isinstance(callbacks, list | tuple) else [callbacks]
 
 
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _as_reals(values) -> np.ndarray | None:
+    """``values`` as float64, or None when they are not real numbers (complex, text, an
+    object that is not an array): scikit-learn's own checks say what is wrong then."""
+    try:
+        array = np.asarray(values)
+        if array.ndim == 0 or array.dtype.kind not in "biufO":  # None, a scalar, text ...
+            return None
+        return array.astype(np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_finite_target(y, who: str) -> None:
+    """Raise a ValueError naming y's first NaN or infinity and the fix (numbers only:
+    labels of other kinds are the classifiers' to check).
+
+    Example:
+        >>> check_finite_target([1.0, float("nan")], "LinearRegression")
+        Traceback (most recent call last):
+        ...
+        ValueError: Input y contains NaN (first at row 1); LinearRegression needs ...
+    """
+    values = _as_reals(y)
+    if values is None or values.size == 0 or np.isfinite(values).all():
+        return
+    if np.isnan(values).any():
+        raise ValueError(
+            f"Input y contains NaN (first at row {_first(np.isnan(values))}); {who} needs a "
+            "target for every sample: drop the rows whose target is missing before fitting")
+    raise ValueError(
+        f"Input y contains infinity (first at row {_first(np.isinf(values))}); {who} needs "
+        "finite targets: drop, replace or clip the infinite values before fitting")
+
+
 def sample_weights(sample_weight, X: np.ndarray) -> np.ndarray:
-    """Sample weights as a float array of length n (ones when None); negatives refused."""
+    """Sample weights as a float array of length n (ones when None).
+
+    NaN, infinite and negative weights, and weights that are all zero, are refused with
+    a message that names the first bad one and the fix.
+    """
+    if sample_weight is not None:
+        given = _as_reals(sample_weight)  # None: scikit-learn's check below says what is wrong
+        if given is not None and given.ndim == 1 and given.size:
+            if not np.isfinite(given).all():
+                raise ValueError(
+                    f"sample_weight contains NaN or infinity (first at row "
+                    f"{_first(~np.isfinite(given))}); give every sample a finite weight")
+            if (given < 0).any():
+                raise ValueError(
+                    f"sample_weight must be non-negative; found a negative weight at row "
+                    f"{_first(given < 0)}: drop or reweight those samples")
+            if not (given > 0).any():
+                raise ValueError(
+                    "sample_weight sums to zero; give at least one point a positive weight")
     sw = _check_sample_weight(sample_weight, X, dtype=X.dtype)
     if np.any(sw < 0):
-        raise ValueError("sample_weight must be non-negative; found negative weights")
+        raise ValueError("sample_weight must be non-negative; found negative weights: drop or "
+                         "reweight those samples")
     if not np.any(sw > 0):
         raise ValueError("sample_weight sums to zero; give at least one point a positive weight")
     return sw

@@ -27,6 +27,7 @@ from ._validation import (
     FitInterruptedWarning,
     _as_list,
     check_common_params,
+    check_finite_target,
     resolve_batch_size,
     sample_weights,
 )
@@ -171,6 +172,10 @@ class GradientDescentEstimator(BaseEstimator):
         standardize, or continues, calls ``_check_finite``. Either raises a ValueError
         naming the first bad entry.
         """
+        from sklearn import get_config
+
+        if not get_config()["assume_finite"]:
+            check_finite_target(y, type(self).__name__)
         return validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32],
                              y_numeric=not self._is_classifier, ensure_all_finite=False)
 
