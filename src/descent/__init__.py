@@ -37,10 +37,11 @@ from .autodiff import (
     value_and_grad,
     where,
 )
-from .minimize import MinimizeResult, Run, minimize
+from .minimize import MinimizeResult, Run, StartError, minimize
 from .model_io import ModelFileError, load
 from .models import (
     DivergenceError,
+    FitInterruptedWarning,
     History,
     LinearRegression,
     LinearSVC,
@@ -64,5 +65,5 @@ __all__ = [
     "log_sigmoid", "log_loss_with_logits", "optim", "minimize", "MinimizeResult", "Run",
     "LinearRegression", "Perceptron", "LogisticRegression", "LinearSVC", "MLPClassifier",
     "MLPRegressor", "History", "LRFindResult", "lr_find", "load", "ModelFileError",
-    "DivergenceError",
+    "DivergenceError", "FitInterruptedWarning", "StartError",
 ]

@@ -12,6 +12,7 @@ is replaced (a program or a framework with its own SIGINT handler keeps it).
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -48,6 +49,11 @@ def first_ctrl_c_stops():
     def first_press(signum, frame):
         stop.requested = True
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        # Said at once: the step under way may take a while, and the user should know
+        # that the press was heard and what a second one does.
+        sys.stderr.write("\ndescent: stopping after the current step (Ctrl-C again to stop "
+                         "at once)\n")
+        sys.stderr.flush()
 
     previous = signal.signal(signal.SIGINT, first_press)
     try:
