@@ -1,9 +1,13 @@
-"""Running Python in a fresh process, for what only a new process shows (the disk cache)."""
+"""Running Python in a fresh process, for what only a new process shows (the disk cache,
+a terminal, signals)."""
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 
 
 def environment(env: dict | None) -> dict:
@@ -48,3 +52,36 @@ def assert_second_process_starts_warm(code: str, env: dict | None = None) -> dic
     for name, (hits, misses) in report.items():
         assert hits > 0 and misses == 0, f"{name}: {hits} cache hits, {misses} misses"
     return report
+
+
+def run_on_terminal(command: list, *, watch=None, timeout: float = 300) -> tuple[int, bytes]:
+    """Run ``command`` with stdout and stderr on a pseudo-terminal (so it sees a terminal:
+    progress bars, colours); return (exit status, everything the terminal got).
+
+    ``watch(process, shown)``, when given, is called after each read with the output so
+    far, e.g. to send a signal once something appears.
+    """
+    master, slave = pty.openpty()
+    process = subprocess.Popen([str(part) for part in command], stdout=slave, stderr=slave,
+                               stdin=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "120"})
+    os.close(slave)
+    shown, deadline = b"", time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if watch is not None:
+                watch(process, shown)
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the command closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+        status = process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    return status, shown

@@ -9,10 +9,8 @@ per case would only add its start-up time, and a few of them also in a subproces
 """
 
 import csv
-import io
 import json
 import os
-import pty
 import re
 import resource
 import signal
@@ -27,6 +25,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from descent.cli.app import print_json
+
+from .subprocesses import run_on_terminal
 
 COMMAND = [sys.executable, "-m", "descent.cli"]
 
@@ -416,21 +416,7 @@ def test_prediction_csv_quotes_labels_and_reads_back_equal(tmp_path, hostile):
 
 def run_in_terminal(*args) -> tuple[int, bytes]:
     """Run the command with stdout and stderr on a pseudo-terminal; what the terminal got."""
-    master, slave = pty.openpty()
-    process = subprocess.Popen([*COMMAND, *map(str, args)], stdout=slave, stderr=slave,
-                               stdin=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "120"})
-    os.close(slave)
-    received = io.BytesIO()
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the command closed the terminal
-            break
-        if not chunk:
-            break
-        received.write(chunk)
-    os.close(master)
-    return process.wait(timeout=300), received.getvalue()
+    return run_on_terminal([*COMMAND, *args])
 
 
 def test_labels_with_escape_sequences_reach_a_terminal_escaped(hostile):

@@ -8,19 +8,16 @@ with status 130, as a shell reports an interrupted program. A second press stops
 without a traceback and without writing a half model file.
 """
 
-import os
-import pty
 import re
-import select
 import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 import descent
+
+from .subprocesses import run_on_terminal
 
 COMMAND = [sys.executable, "-m", "descent.cli"]
 #: What a fit says when the first Ctrl-C reaches it.
@@ -44,34 +41,19 @@ def _fit_then_press(data, save, presses: int):
     """Start ``descent fit`` on a terminal, press Ctrl-C once an epoch is counted and, for a
     second press, again as soon as the first is acknowledged; return (exit status,
     everything the terminal showed)."""
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [*COMMAND, "fit", str(data), "--target", "20", "--model", "mlp", "--hidden", "256",
-         "--batch-size", "full", "--epochs", "100000", "--tol", "0", "--save", str(save)],
-        stdout=slave, stderr=slave, stdin=subprocess.DEVNULL,
-        env={**os.environ, "COLUMNS": "120"})
-    os.close(slave)
-    shown, deadline, pressed = b"", time.monotonic() + 240, 0
-    try:
-        while time.monotonic() < deadline:
-            if pressed < presses and re.search(rb"epoch [1-9]", shown) and (
-                    pressed == 0 or ACKNOWLEDGED.search(shown)):
-                process.send_signal(signal.SIGINT)
-                pressed += 1
-            ready, _, _ = select.select([master], [], [], 0.05)
-            if ready:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # EIO: the command closed the terminal
-                    break
-                if not chunk:
-                    break
-                shown += chunk
-        status = process.wait(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(master)
+    pressed = 0
+
+    def press(process, shown):
+        nonlocal pressed
+        if pressed < presses and re.search(rb"epoch [1-9]", shown) and (
+                pressed == 0 or ACKNOWLEDGED.search(shown)):
+            process.send_signal(signal.SIGINT)
+            pressed += 1
+
+    status, shown = run_on_terminal(
+        [*COMMAND, "fit", data, "--target", "20", "--model", "mlp", "--hidden", "256",
+         "--batch-size", "full", "--epochs", "100000", "--tol", "0", "--save", save],
+        watch=press, timeout=240)
     assert pressed >= 1, f"the fit never showed an epoch: {shown[-500:]!r}"
     return status, shown.decode("utf-8", "replace"), pressed
 
