@@ -34,7 +34,7 @@ import math
 import numba
 import numpy as np
 
-from ._jit import CACHE, FASTMATH
+from ._jit import FASTMATH, njit
 
 # Activation and loss codes (the caller maps names to these).
 IDENTITY, RELU, TANH, SIGMOID = 0, 1, 2, 3
@@ -42,13 +42,13 @@ ACTIVATION_CODES = {"identity": IDENTITY, "relu": RELU, "tanh": TANH, "sigmoid":
 SQUARED_ERROR, LOG_LOSS = 0, 3
 LOSS_CODES = {"squared_error": SQUARED_ERROR, "log_loss": LOG_LOSS}
 
-_SETTINGS = dict(cache=CACHE, error_model="numpy", boundscheck=False, nogil=True, _nrt=False)
+_SETTINGS = dict(cache=True, error_model="numpy", boundscheck=False, nogil=True, _nrt=False)
 # Exact: the same operations as NumPy in the same order, so the same bits.
-exact = numba.njit(**_SETTINGS)
+exact = njit(**_SETTINGS)  # cached only in descent's checked folder
 # Sums in any order (vectorised): the loss and the gradients' reductions. Only "reassoc"
 # of descent's fast-math flags: no fused multiply-adds, so the elementwise products keep
 # NumPy's rounding.
-summing = numba.njit(fastmath={"reassoc"} & set(FASTMATH), **_SETTINGS)
+summing = njit(fastmath={"reassoc"} & set(FASTMATH), **_SETTINGS)
 inline = numba.njit(inline="always", error_model="numpy")
 
 
