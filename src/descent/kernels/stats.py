@@ -187,7 +187,7 @@ def is_constant(mean: np.ndarray, scale: np.ndarray, dtype) -> np.ndarray:
     """Columns to leave unscaled: no spread, none against their size (1e-12 of |mean|, the
     rounding of the sums), or a spread below the dtype's smallest normal number, whose
     inverse would overflow. A column's spread is judged against itself, never against 1,
-    so data of any scale is standardized (issue 11, item 10).
+    so data of any scale is standardized.
 
     Example:
         >>> is_constant(np.array([5.0, 1e-160, 1.0]), np.array([0.0, 1e-160, 1e-14]),

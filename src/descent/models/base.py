@@ -363,7 +363,7 @@ class GradientDescentEstimator(BaseEstimator):
         A constant column, centred, is 0; its gradient, folded from raw sums, is rounding
         noise instead, which Adam and RMSprop turn into steps of the learning rate's size:
         coef_ then held noise, offset in the intercept, which at a scale of 1e150 swamped
-        every other score (issue 11, item 10). The scale kept (and saved) stays 1.
+        every other score. The scale kept (and saved) stays 1.
         """
         constant = getattr(self, "_x_constant", None)
         if self._x_scale is None or constant is None or not constant.any():

@@ -149,7 +149,7 @@ class _LinearModel(GradientDescentEstimator):
         Descending on it instead means descending on a gradient that is rounding noise,
         which Adam and RMSprop, whose steps do not shrink with the gradient, turn into
         steps of the learning rate's size: the intercept ends off by that much, and
-        differently on the NumPy and compiled paths (issue 11, item 12).
+        differently on the NumPy and compiled paths.
         """
         return (self.fit_intercept and self._y_mean is not None and self._x_mean is not None
                 and getattr(self._loss(), "name", "") == "squared_error"
