@@ -76,13 +76,13 @@ def _start(port: int = 0):
 
 
 def test_the_command_prints_its_address_serves_and_stops_cleanly_on_ctrl_c():
-    import httpx
+    from urllib.request import urlopen
 
     child, line = _start()
     try:
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
         assert match, line
-        assert httpx.get(match.group(0), timeout=10).status_code == 200
+        assert urlopen(match.group(0), timeout=10).status == 200
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=20)
     finally:
@@ -98,8 +98,8 @@ def test_a_port_in_use_is_one_line_not_a_traceback():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "descent.cli", "playground", "--port", str(port)],
-                              capture_output=True, text=True, timeout=60)
+        command = [sys.executable, "-m", "descent.cli", "playground", "--port", str(port)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert f"port {port}" in done.stderr and "--port" in done.stderr
     assert "Traceback" not in done.stderr
