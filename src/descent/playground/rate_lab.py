@@ -1,5 +1,224 @@
-"""The learning-rate lab's endpoints (to be written)."""
+"""The learning-rate lab's endpoints: the presets, a descent, and a function's surface.
 
+Everything is computed by descent: ``descent.minimize`` walks the path (``rate_runs``),
+the engine gives the gradient at every point and evaluates the surface on a whole grid
+at once. The page only draws. The API is described in docs/playground.md.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..expression import Expression, ExpressionError, parse
+from ..minimize import StartError
+from .errors import InputError
+from .presets import PRESETS, preset_for
+from .rate_runs import WORK_BUDGET, LabRun, descend, gradients, most_steps, work
 
 router = APIRouter()
+
+MAX_EXPRESSION = 500
+"""The longest expression the lab reads, in characters."""
+
+MAX_COORDINATE = 1e6
+"""The largest size of a start, a bound or a view's edge."""
+
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+Pair = Annotated[list[float], Field(min_length=2, max_length=2)]  # [low, high]
+
+
+class DescendRequest(BaseModel):
+    """``POST /api/descend``: what to descend, from where, how."""
+
+    model_config = _STRICT
+    expression: str = Field(max_length=100 * MAX_EXPRESSION)  # the 500 is checked with a message
+    start: float | list[float] = Field(description="a number (1-D) or [x, y] (2-D)")
+    learning_rate: float = Field(gt=0, le=1e6)
+    steps: int = Field(100, ge=0, le=10_000)
+    optimizer: Literal["gd", "momentum", "adam"] = "gd"
+    beta: float = Field(0.9, ge=0, lt=1)
+    tol: float = Field(1e-6, ge=0, le=1e3)
+    restarts: int = Field(1, ge=1, le=20)
+    bounds: list[Pair] | None = Field(None, max_length=2)
+    random_state: int = Field(0, ge=0, le=2**32 - 1)
+
+
+class RunReply(BaseModel):
+    """One run of a request with restarts."""
+
+    model_config = ConfigDict(extra="forbid")
+    points: list[list[float]]
+    status: str
+    steps: int
+    message: str
+
+
+class DescendReply(BaseModel):
+    """The best run's path, the gradient at each of its points, and how it went."""
+
+    model_config = ConfigDict(extra="forbid")
+    points: list[list[float]]
+    gradients: list[list[float | None]]
+    status: Literal["converged", "diverged", "bouncing", "running"]
+    steps: int
+    message: str
+    variables: list[str]
+    runs: list[RunReply]
+    best: int
+
+
+class SurfaceRequest(BaseModel):
+    """``POST /api/surface``: the box and how finely to sample it."""
+
+    model_config = _STRICT
+    expression: str = Field(max_length=100 * MAX_EXPRESSION)
+    x: Pair
+    y: Pair | None = None
+    size: int = Field(100, ge=2, le=200)
+
+
+class SurfaceReply(BaseModel):
+    """f on a line (1-D) or a grid (2-D, rows by y); null where f is not finite."""
+
+    model_config = ConfigDict(extra="forbid")
+    variables: list[str]
+    x: list[float]
+    y: list[float] | None = None
+    values: list[float | None] | list[list[float | None]]
+
+
+def read_expression(text: str) -> Expression:
+    """``text`` parsed by descent's safe parser, as a function of x, or of x and y.
+
+    Raises:
+        InputError: on field ``expression``, with the parser's one-line message.
+
+    Example:
+        >>> read_expression("x^2 + y").variables
+        ('x', 'y')
+    """
+    if len(text) > MAX_EXPRESSION:
+        raise InputError("expression", f"the expression is {len(text):,} characters long; the "
+                         f"lab reads at most {MAX_EXPRESSION}: write a shorter one")
+    try:
+        expression = parse(text)
+    except ExpressionError as err:
+        raise InputError("expression", err.one_line()) from None
+    if expression.variables not in (("x",), ("x", "y")):
+        uses = ", ".join(expression.variables) or "no variables"
+        raise InputError("expression", f"the expression uses {uses[:60]}; write a function of "
+                         "x (a curve), or of x and y (a surface)")
+    return expression
+
+
+def _finite(pair: Pair, field: str) -> Pair:
+    low, high = pair
+    if not low < high:
+        raise InputError(field, f"{field} must be [low, high] with low < high, got "
+                         f"[{low:g}, {high:g}]")
+    if max(abs(low), abs(high)) > MAX_COORDINATE:
+        raise InputError(field, f"{field} must lie within +-{MAX_COORDINATE:g}")
+    return pair
+
+
+def _start(request: DescendRequest, dims: int):
+    start = request.start if isinstance(request.start, list) else [request.start]
+    if len(start) != dims:
+        want = "one number, x" if dims == 1 else "two numbers, [x, y]"
+        raise InputError("start", f"start has {len(start)} number{'s' * (len(start) != 1)} but "
+                         f"the function needs {want}")
+    if max(abs(v) for v in start) > MAX_COORDINATE:
+        raise InputError("start", f"start must lie within +-{MAX_COORDINATE:g}")
+    return start[0] if dims == 1 else start
+
+
+def _bounds(request: DescendRequest, dims: int):
+    if request.bounds is not None:
+        if len(request.bounds) != dims:
+            raise InputError("bounds", f"bounds has {len(request.bounds)} [low, high] pairs; "
+                             f"give one per variable ({dims})")
+        pairs = [tuple(_finite(pair, "bounds")) for pair in request.bounds]
+    elif request.restarts == 1:
+        return None
+    else:
+        preset = preset_for(request.expression)
+        if preset is None:
+            raise InputError("bounds", "random restarts need bounds to draw their starts "
+                             "from: give one [low, high] pair per variable")
+        pairs = [tuple(preset.view[name]) for name in preset.variables]
+    return pairs[0] if dims == 1 else pairs  # minimize: (low, high) for a scalar x0
+
+
+def _rows(array) -> list[list[float | None]]:
+    """A 2-D array as lists of floats, None where not finite (JSON has no NaN)."""
+    return [_row(row) for row in np.asarray(array, dtype=np.float64)]
+
+
+def _row(values) -> list:
+    return [float(v) if np.isfinite(v) else None for v in values]
+
+
+def _run_reply(run: LabRun) -> RunReply:
+    return RunReply(points=run.points(), status=run.status, steps=run.steps, message=run.message)
+
+
+@router.get("/presets")
+def presets() -> dict:
+    """The preset functions, each with a start, a learning rate and a view."""
+    return {"presets": [preset.as_json() for preset in PRESETS]}
+
+
+@router.post("/descend", response_model=DescendReply)
+def descend_endpoint(request: DescendRequest) -> DescendReply:
+    """Gradient descent on the expression, as ``descent.minimize`` does it."""
+    expression = read_expression(request.expression)
+    dims = len(expression.variables)
+    start = _start(request, dims)
+    bounds = _bounds(request, dims)
+    if work(request.expression, request.steps, request.restarts) > WORK_BUDGET:
+        most = most_steps(request.expression, request.restarts)
+        per = f" with {request.restarts} restarts" if request.restarts > 1 else ""
+        raise InputError("steps", f"{request.steps:,} steps{per} is more work than one request "
+                         f"may do for this expression; ask for at most {most:,} steps"
+                         + (", or fewer restarts" if per else ""))
+    f = expression.as_function()
+    try:
+        result = descend(f, start, learning_rate=request.learning_rate, steps=request.steps,
+                         optimizer=request.optimizer, beta=request.beta, tol=request.tol,
+                         restarts=request.restarts, bounds=bounds,
+                         random_state=request.random_state)
+    except StartError as err:
+        raise InputError("bounds" if err.tries else "start", " ".join(str(err).split())) from None
+    except ValueError as err:  # minimize's own checks; the request's were checked above
+        raise InputError(None, " ".join(str(err).split())) from None
+    top = result.top
+    status = top.status if top.status != "skipped" else "running"
+    return DescendReply(
+        points=top.points(), gradients=_rows(gradients(f, top.path)), status=status,
+        steps=top.steps, message=top.message, variables=list(expression.variables),
+        runs=[_run_reply(run) for run in result.runs] if request.restarts > 1 else [],
+        best=result.best if request.restarts > 1 else 0)
+
+
+@router.post("/surface", response_model=SurfaceReply)
+def surface_endpoint(request: SurfaceRequest) -> SurfaceReply:
+    """f on ``size`` points across ``x`` (1-D), or on a ``size`` x ``size`` grid (2-D)."""
+    expression = read_expression(request.expression)
+    f = expression.as_function()
+    xs = np.linspace(*_finite(request.x, "x"), request.size)
+    if len(expression.variables) == 1:
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(np.asarray(f(xs[None, :]).data, dtype=np.float64), xs.shape)
+        return SurfaceReply(variables=["x"], x=xs.tolist(), values=_row(values))
+    if request.y is None:
+        raise InputError("y", "the function uses x and y: give y as [low, high] too")
+    ys = np.linspace(*_finite(request.y, "y"), request.size)
+    grid = np.stack(np.meshgrid(xs, ys))  # grid[:, i, j] is (xs[j], ys[i]): rows by y
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(np.asarray(f(grid).data, dtype=np.float64), grid.shape[1:])
+    return SurfaceReply(variables=["x", "y"], x=xs.tolist(), y=ys.tolist(),
+                        values=_rows(values))
