@@ -1,0 +1,32 @@
+// "Explain this step": what one stochastic-gradient step on one training point does, as the
+// server's estimator computed it (POST /api/models/{id}/explain). The page lays it out.
+import { el, fmt } from "./common.js";
+
+const list = (values) => (Array.isArray(values) ? values.map((v) => fmt(v)).join(", ") : fmt(values));
+
+function row(name, ...cells) {
+  return el("tr", {}, el("th", { scope: "row" }, name), cells.map((cell) => el("td", {}, cell)));
+}
+
+// The panel's contents for one explanation `e` of train point `index`, at `epoch`.
+export function explanation(e, index, epoch) {
+  const inputs = Object.entries(e.x || {}).map(([name, value]) => `${name} = ${fmt(value)}`).join(", ");
+  const weights = (e.before?.weights || []).map((before, i) => row(`w${i + 1}`,
+    fmt(before), fmt(e.gradient?.weights?.[i]), fmt(e.after?.weights?.[i])));
+  return [
+    el("p", { class: "explain-point" }, `Training point ${index} at epoch ${epoch}: ${inputs}`),
+    el("dl", { class: "explain-numbers" },
+      el("dt", {}, "target"), el("dd", { id: "model-explain-target" }, fmt(e.target)),
+      el("dt", {}, "prediction"), el("dd", { id: "model-explain-prediction" }, fmt(e.prediction)),
+      el("dt", {}, "error"), el("dd", { id: "model-explain-error" }, fmt(e.error)),
+      el("dt", {}, "loss"), el("dd", {}, fmt(e.loss)),
+      el("dt", {}, "learning rate"), el("dd", {}, fmt(e.learning_rate))),
+    el("div", { class: "table-scroll" }, el("table", { class: "explain-table" },
+      el("caption", {}, "new = before \u2212 learning rate \u00d7 gradient"),
+      el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", { scope: "col" }, "before"),
+        el("th", { scope: "col" }, "gradient"), el("th", { scope: "col" }, "after"))),
+      el("tbody", {}, weights,
+        row("bias", fmt(e.before?.bias), list(e.gradient?.bias), fmt(e.after?.bias))))),
+    el("p", { class: "explain-rule", id: "model-explain-rule" }, e.rule || ""),
+  ];
+}

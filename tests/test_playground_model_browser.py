@@ -1,0 +1,167 @@
+"""The model lab in a real browser against the real server: training, the URL, errors, layout.
+
+Each test opens the lab on a fresh page (the ``page`` fixture fails a test that logs a
+console error or asks anything of another host) and waits on what the page exposes:
+``#model-lab``'s data-ready / data-epoch / data-drawn-epoch / data-test-loss attributes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlencode
+
+HEATMAP = "document.getElementById('model-heatmap').toDataURL()"
+LAB = "document.getElementById('model-lab').dataset"
+
+
+def until(page, script: str, timeout: float = 15.0):
+    """Polls `script` in the page until it is truthy (the page's CSP forbids the string
+    evaluation that Playwright's wait_for_function uses)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = page.evaluate(script)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"never true: {script}")
+
+
+def open_lab(page, url: str, setup: dict | None = None):
+    """The page with the model lab shown (and `setup` in the URL), once its first
+    snapshot is drawn."""
+    fragment = {"lab": "model"}
+    if setup:
+        fragment["model"] = json.dumps(setup)
+    page.goto(f"{url}/#{urlencode(fragment)}")
+    ready(page)
+
+
+def ready(page):
+    page.wait_for_selector("#model-lab[data-ready=true][data-drawn-epoch='0']")
+
+
+def lab(page) -> dict:
+    return page.evaluate(f"({{...{LAB}}})")
+
+
+def expect_failed_request(page, status: int):
+    """The browser reports an HTTP error answer as a console error; a test that provokes
+    one on purpose takes exactly that line out of the fixture's watch."""
+    errors = page.watch.console_errors
+    expected = [e for e in errors if "Failed to load resource" in e and str(status) in e]
+    assert expected, errors
+    for line in expected:
+        errors.remove(line)
+
+
+def test_play_lowers_the_test_loss_and_changes_the_heatmap(page, playground_url):
+    open_lab(page, playground_url)
+    before = lab(page)
+    picture = page.evaluate(HEATMAP)
+    page.click("#model-play")
+    assert page.get_attribute("#model-play", "aria-pressed") == "true"
+    until(page, f"Number({LAB}.epoch) >= 20")
+    page.click("#model-play")
+    assert page.get_attribute("#model-play", "aria-pressed") == "false"
+    until(page, f"{LAB}.drawnEpoch === {LAB}.epoch")
+    after = lab(page)
+    assert float(after["testLoss"]) < float(before["testLoss"])
+    assert page.text_content("#model-epoch") == after["epoch"]
+    assert page.evaluate(HEATMAP) != picture
+    # The loss chart keeps every snapshot: two lines with a point per epoch so far.
+    assert page.locator("#model-loss-chart polyline").count() == 2
+    # Pause holds: no more epochs arrive.
+    time.sleep(0.2)
+    assert lab(page)["epoch"] == after["epoch"]
+
+
+def test_step_adds_one_epoch_and_reset_goes_back_to_zero(page, playground_url):
+    open_lab(page, playground_url)
+    page.click("#model-step")
+    page.wait_for_selector("#model-lab[data-epoch='1']")
+    page.click("#model-step")
+    page.wait_for_selector("#model-lab[data-epoch='2']")
+    assert page.text_content("#model-epoch") == "2"
+    page.click("#model-reset")
+    page.wait_for_selector("#model-lab[data-epoch='0']")
+    assert page.text_content("#model-epoch") == "0"
+
+
+def test_the_url_restores_a_setup_and_the_server_session_uses_it(page, playground_url):
+    open_lab(page, playground_url)
+    page.select_option("#model-dataset", "xor")
+    page.select_option("#model-kind", "logistic")
+    page.fill("#model-rate", "0.1")
+    page.press("#model-rate", "Enter")
+    until(page, "location.hash.includes('logistic') && location.hash.includes('0.1')")
+    ready(page)
+    def creates(request):
+        return request.url.endswith("/api/models") and request.method == "POST"
+
+    with page.expect_request(creates) as sent:
+        page.reload()
+        ready(page)
+    body = sent.value.post_data_json
+    assert (body["dataset"], body["model"], body["learning_rate"]) == ("xor", "logistic", 0.1)
+    assert page.input_value("#model-dataset") == "xor"
+    assert page.input_value("#model-kind") == "logistic"
+    assert page.input_value("#model-rate") == "0.1"
+    # The server's session was built from it: its Python rebuilds the same setup.
+    page.click("#model-python")
+    code = until(page, "document.getElementById('model-python-code').textContent")
+    assert "xor" in code and "0.1" in code
+
+
+def test_a_bad_curve_shows_its_error_next_to_the_curve_box(page, playground_url):
+    open_lab(page, playground_url)
+    page.select_option("#model-dataset", "curve")
+    ready(page)
+    page.fill("#model-curve", "sin(3*x) + nope")
+    page.press("#model-curve", "Enter")
+    message = page.locator("[data-error-for=curve]")
+    message.wait_for()
+    until(page, "document.querySelector('[data-error-for=curve]').textContent.includes('nope')")
+    assert page.get_attribute("#model-curve", "aria-invalid") == "true"
+    assert page.is_disabled("#model-step")
+    expect_failed_request(page, 422)
+
+
+def test_the_lab_fits_a_phone_and_steps_by_keyboard(page, playground_url):
+    page.set_viewport_size({"width": 390, "height": 800})
+    open_lab(page, playground_url)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    heatmap = page.locator("#model-heatmap").bounding_box()
+    assert heatmap["x"] + heatmap["width"] <= 390
+    page.focus("#model-play")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "model-step"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#model-lab[data-epoch='1']")
+
+
+def test_explain_shows_one_step_on_a_chosen_training_point(page, playground_url):
+    open_lab(page, playground_url)
+    page.fill("#model-explain-point", "0")
+    page.press("#model-explain-point", "Enter")
+    page.wait_for_selector("#model-explain-rule")
+    assert page.text_content("#model-explain-rule").strip()
+    for name in ("target", "prediction", "error"):
+        assert page.text_content(f"#model-explain-{name}") not in ("", "-")
+    assert page.locator(".explain-table tbody tr").count() >= 2  # a weight and the bias
+
+
+def test_an_uploaded_csv_is_trained_on_and_the_model_file_downloads(page, playground_url):
+    open_lab(page, playground_url)
+    page.select_option("#model-dataset", "upload")
+    rows = "\n".join(f"{i % 7 - 3},{(i * 5) % 11 - 5},{int(i % 7 - 3 > 0)}" for i in range(60))
+    csv = {"name": "points.csv", "mimeType": "text/csv",
+           "buffer": ("a,b,label\n" + rows + "\n").encode()}
+    page.set_input_files("#model-upload", files=[csv])
+    ready(page)
+    assert "60 rows" in page.text_content("#model-upload-note")
+    href = page.get_attribute("#model-export", "href")
+    assert href.endswith(f"/api/models/{lab(page)['session']}/export")
+    with page.expect_download() as download:
+        page.click("#model-export")
+    assert download.value.path().stat().st_size > 0
