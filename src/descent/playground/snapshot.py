@@ -1,0 +1,114 @@
+"""A model session as JSON: losses, the heatmap over the box, the network's weights.
+
+Numbers are rounded to about four significant digits (relative to the largest value of
+each array), which is all the page can draw and keeps a snapshot near 15 KB; a value
+that is not finite (a diverged model) is ``null``.
+
+Example:
+    >>> rounded(np.array([0.123456, 1.5, np.inf]))
+    [0.1235, 1.5, None]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import numerics
+from ..losses import get_loss
+from .model_setup import loss_name
+
+
+def rounded(values, digits: int = 4):
+    """``values`` (any shape) as nested lists, rounded to ``digits`` significant digits of
+    the largest finite magnitude, with None for a value that is not finite."""
+    a = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(a)
+    top = float(np.abs(a[finite]).max()) if finite.any() else 0.0
+    decimals = digits if top == 0 else digits - 1 - math.floor(math.log10(top))
+    a = np.round(a, min(decimals, 300)) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if finite.all():
+        return a.tolist()
+    shown = a.astype(object)
+    shown[~finite] = None
+    return shown.tolist()
+
+
+def number(value: float, digits: int = 6) -> float | None:
+    """One float to ``digits`` significant digits, or None when it is not finite.
+
+    Example:
+        >>> number(2 / 3), number(float("nan"))
+        (0.666667, None)
+    """
+    value = float(value)
+    return float(f"{value:.{digits}g}") if math.isfinite(value) else None
+
+
+def scores(model, Z: np.ndarray) -> np.ndarray:
+    """The model's scores (n,): the decision function, or a regressor's prediction."""
+    with np.errstate(all="ignore"):
+        if hasattr(model, "decision_function"):
+            return np.asarray(model.decision_function(Z), dtype=np.float64)
+        return np.asarray(model.predict(Z), dtype=np.float64)
+
+
+def encoded(y: np.ndarray, classes: list) -> np.ndarray:
+    """Targets as the loss table wants them: 0/1 for the second class, or the numbers."""
+    if classes:
+        return (np.asarray(y) == classes[1]).astype(np.float64)
+    return np.asarray(y, dtype=np.float64)
+
+
+def mean_loss(session, model, Z, y) -> float:
+    """The mean of the estimator's own point loss (descent.losses) over (Z, y)."""
+    loss = get_loss(loss_name(session.settings["model"], session.data.task))
+    with np.errstate(all="ignore"):
+        values = loss.point_values(scores(model, Z)[:, None],
+                                   encoded(y, session.data.classes)[:, None])
+        return float(np.mean(values))
+
+
+GRID_KINDS = {"logistic": "probability", "mlp": "probability", "perceptron": "sigmoid_score",
+              "svm": "sigmoid_score"}
+
+
+def grid(session, model) -> dict:
+    """The heatmap: P(second class), sigmoid(score) for the perceptron and the SVM (0.5 on
+    their boundary: they give no probability), or a regressor's prediction."""
+    s = scores(model, session.Z_grid)
+    kind = GRID_KINDS.get(session.settings["model"], "probability")
+    if session.data.task == "regression":
+        kind, values = "prediction", s
+    else:
+        values = numerics.sigmoid(s)
+    n = len(session.grid_axis)
+    low, high = session.data.box
+    return {"x": [low, high], "y": [low, high], "size": n, "kind": kind,
+            "values": rounded(values.reshape(n, n), 3 if kind != "prediction" else 4)}
+
+
+def network(session, model) -> dict:
+    """Layer sizes with the input features' names, and every weight and bias."""
+    if hasattr(model, "coefs_"):
+        weights, biases = model.coefs_, model.intercepts_
+    else:
+        coef = np.asarray(model.coef_, dtype=np.float64).reshape(1, -1)
+        weights, biases = [coef.T], [np.atleast_1d(model.intercept_)]
+    return {"layers": [*session.features, *[w.shape[1] for w in weights]],
+            "weights": [rounded(w) for w in weights], "biases": [rounded(b) for b in biases]}
+
+
+def snapshot(session) -> dict:
+    """The Snapshot of docs/playground.md, with ``status`` and ``message`` besides."""
+    model = session.model()
+    return {
+        "epoch": session.epoch,
+        "train_loss": number(mean_loss(session, model, session.Z_train, session.data.y_train)),
+        "test_loss": number(mean_loss(session, model, session.Z_test, session.data.y_test)),
+        "grid": grid(session, model),
+        "network": network(session, model),
+        "status": session.status,
+        "message": session.message,
+    }
