@@ -6,7 +6,7 @@ that is not finite (a diverged model) is ``null``.
 
 Example:
     >>> rounded(np.array([0.123456, 1.5, np.inf]))
-    [0.1235, 1.5, None]
+    [0.123, 1.5, None]
 """
 
 from __future__ import annotations
