@@ -27,14 +27,20 @@ def until(page, script: str, timeout: float = 15.0):
     raise AssertionError(f"never true: {script}")
 
 
-def open_lab(page, url: str, setup: dict | None = None):
+def creates(request) -> bool:
+    return request.url.endswith("/api/models") and request.method == "POST"
+
+
+def open_lab(page, url: str, setup: dict | None = None) -> dict:
     """The page with the model lab shown (and `setup` in the URL), once its first
-    snapshot is drawn."""
+    snapshot is drawn; returns the server's reply creating the session."""
     fragment = {"lab": "model"}
     if setup:
         fragment["model"] = json.dumps(setup)
-    page.goto(f"{url}/#{urlencode(fragment)}")
+    with page.expect_response(lambda r: creates(r.request)) as created:
+        page.goto(f"{url}/#{urlencode(fragment)}")
     ready(page)
+    return created.value.json()
 
 
 def ready(page):
@@ -56,7 +62,8 @@ def expect_failed_request(page, status: int):
 
 
 def test_play_lowers_the_test_loss_and_changes_the_heatmap(page, playground_url):
-    open_lab(page, playground_url)
+    open_lab(page, playground_url, {"dataset": "gaussians", "model": "logistic",
+                                    "learning_rate": 0.1})
     before = lab(page)
     picture = page.evaluate(HEATMAP)
     page.click("#model-play")
@@ -96,9 +103,6 @@ def test_the_url_restores_a_setup_and_the_server_session_uses_it(page, playgroun
     page.press("#model-rate", "Enter")
     until(page, "location.hash.includes('logistic') && location.hash.includes('0.1')")
     ready(page)
-    def creates(request):
-        return request.url.endswith("/api/models") and request.method == "POST"
-
     with page.expect_request(creates) as sent:
         page.reload()
         ready(page)
@@ -140,15 +144,35 @@ def test_the_lab_fits_a_phone_and_steps_by_keyboard(page, playground_url):
     page.wait_for_selector("#model-lab[data-epoch='1']")
 
 
-def test_explain_shows_one_step_on_a_chosen_training_point(page, playground_url):
+def test_explain_shows_one_step_on_a_typed_training_point(page, playground_url):
     open_lab(page, playground_url)
     page.fill("#model-explain-point", "0")
     page.press("#model-explain-point", "Enter")
     page.wait_for_selector("#model-explain-rule")
+    assert "Training point 0" in page.text_content("#model-explain-body")
     assert page.text_content("#model-explain-rule").strip()
     for name in ("target", "prediction", "error"):
         assert page.text_content(f"#model-explain-{name}") not in ("", "-")
-    assert page.locator(".explain-table tbody tr").count() >= 2  # a weight and the bias
+    assert page.locator(".explain-table tbody tr").count() == 3  # w (x1), w (x2) and the bias
+
+
+def test_clicking_a_training_point_on_the_heatmap_explains_that_point(page, playground_url):
+    session = open_lab(page, playground_url)
+    grid = session["snapshot"]["grid"]
+    box = page.locator("#model-heatmap").bounding_box()
+
+    def pixels(point):
+        (x0, x1), (y0, y1) = grid["x"], grid["y"]
+        return ((point[0] - x0) / (x1 - x0) * box["width"],
+                box["height"] - (point[1] - y0) / (y1 - y0) * box["height"])
+
+    x, y = pixels(session["train"]["X"][5])
+    page.click("#model-heatmap", position={"x": x, "y": y})
+    page.wait_for_selector("#model-explain-rule")
+    chosen = int(page.input_value("#model-explain-point"))
+    cx, cy = pixels(session["train"]["X"][chosen])
+    assert (cx - x) ** 2 + (cy - y) ** 2 <= 12 ** 2  # that point, or one drawn on top of it
+    assert f"Training point {chosen} " in page.text_content("#model-explain-body")
 
 
 def test_an_uploaded_csv_is_trained_on_and_the_model_file_downloads(page, playground_url):
@@ -160,6 +184,9 @@ def test_an_uploaded_csv_is_trained_on_and_the_model_file_downloads(page, playgr
     page.set_input_files("#model-upload", files=[csv])
     ready(page)
     assert "60 rows" in page.text_content("#model-upload-note")
+    assert page.get_attribute("#model-export", "href") is None  # nothing trained yet
+    page.click("#model-step")
+    page.wait_for_selector("#model-lab[data-epoch='1']")
     href = page.get_attribute("#model-export", "href")
     assert href.endswith(f"/api/models/{lab(page)['session']}/export")
     with page.expect_download() as download:

@@ -58,11 +58,12 @@ export function drawHeatmap(canvas, grid, view, size) {
   }
   cellContext.putImageData(image, 0, 0);
   context.imageSmoothingEnabled = true;
-  context.drawImage(cells, 0, 0, size, size);
+  // The values are at the grid's nodes, ends included: each cell is centred on its node.
+  const half = size / Math.max(1, n - 1) / 2;
+  context.drawImage(cells, -half, -half, size + 2 * half, size + 2 * half);
   const place = frame(grid, size);
-  const colour = (y) => (view.task === "classification"
-    ? (y === view.classes[1] ? HIGH : LOW)
-    : diverging(view.scale.at(y)));
+  const second = secondClass(view.classes, [...view.train.y, ...view.test.y]);
+  const colour = (y) => (view.task === "classification" ? (second(y) ? HIGH : LOW) : diverging(view.scale.at(y)));
   const dot = (x, y, radius) => {
     context.beginPath();
     context.arc(place.px(x[0]), place.py(x[1]), radius, 0, 2 * Math.PI);
@@ -90,6 +91,13 @@ export function drawHeatmap(canvas, grid, view, size) {
   }
 }
 
+// Whether a target is the second class: targets come as class indices (0, 1) or as the
+// class labels themselves.
+export function secondClass(classes, targets) {
+  const indices = targets.every((y) => y === 0 || y === 1);
+  return indices ? (y) => y === 1 : (y) => y === classes[1];
+}
+
 // The train point drawn nearest to (x, y) canvas pixels, within `reach` pixels, or null.
 export function nearestPoint(grid, train, size, x, y, reach = 12) {
   const place = frame(grid, size);
@@ -104,7 +112,9 @@ export function nearestPoint(grid, train, size, x, y, reach = 12) {
 }
 
 // A horizontal bar of the colour scale with its two ends labelled.
-export function legend(scale, task, classes) {
+const KINDS = { probability: "probability of", sigmoid_score: "sigmoid of the score toward" };
+
+export function legend(scale, task, classes, kind) {
   const bar = el("canvas", { class: "model-scale", width: 200, height: 10, "aria-hidden": "true" });
   const context = bar.getContext("2d");
   for (let i = 0; i < 200; i += 1) {
@@ -114,8 +124,11 @@ export function legend(scale, task, classes) {
   const ends = task === "classification"
     ? [`class ${classes[0]}`, `class ${classes[1]}`]
     : [fmt(scale.lo), fmt(scale.hi)];
+  const what = task === "classification"
+    ? `colour: the ${KINDS[kind] || "probability of"} class ${classes[1]}`
+    : "colour: the prediction";
   return el("div", { class: "model-legend" },
-    el("span", {}, ends[0]), bar, el("span", {}, ends[1]));
+    el("span", {}, ends[0]), bar, el("span", {}, ends[1]), el("span", { class: "hint" }, what));
 }
 
 // The train and test loss over the epochs: `history` = [{epoch, train_loss, test_loss}].

@@ -102,6 +102,7 @@ export function buildControls(options, onChange, onFile) {
     el("div", { class: "error", "data-error-for": "upload_id", role: "alert" }));
   upload.name = "upload_id";
   const noiseField = field("noise", "Noise", noise);
+  const pointsField = field("n_points", "Number of points", points);
   const mlpPart = el("div", { class: "model-mlp" }, el("h3", {}, "Network"), layers,
     el("div", { class: "error", "data-error-for": "hidden_layers", role: "alert" }),
     field("activation", "Activation", activation));
@@ -109,7 +110,7 @@ export function buildControls(options, onChange, onFile) {
 
   const dataPanel = el("section", { class: "panel model-data", "aria-label": "Data" },
     el("h2", {}, "Data"), field("dataset", "Data set", dataset), curveField, uploadField,
-    field("n_points", "Number of points", points), noiseField,
+    pointsField, noiseField,
     field("train_ratio", "Share used for training", ratio), field("seed", "Seed (data and first weights)", seed));
   const modelPanel = el("section", { class: "panel model-model", "aria-label": "Model" },
     el("h2", {}, "Model"), field("model", "Model", kind), mlpPart, features,
@@ -144,7 +145,9 @@ export function buildControls(options, onChange, onFile) {
     }
     curveField.hidden = settings.dataset !== "curve";
     uploadField.hidden = settings.dataset !== "upload";
+    // An upload trains on all its rows as they are.
     noiseField.hidden = settings.dataset === "upload";
+    pointsField.hidden = settings.dataset === "upload";
     uploadNote.textContent = context.upload || "";
     mlpPart.hidden = settings.model !== "mlp";
     alpha.disabled = settings.penalty === null;

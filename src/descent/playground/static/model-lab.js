@@ -15,6 +15,8 @@ const DEFAULTS = {
 };
 const HEATMAP_MOST = 440; // CSS pixels
 const SETTLE_MS = 200; // settings changes this close together make one new session
+const CHUNK = 500; // epochs per stream while playing
+const PACE = 0.03; // seconds between streamed epochs, so Play can be watched
 
 export function mount(root) {
   let started = false;
@@ -61,6 +63,14 @@ function restore(saved, options, defaults) {
   return settings;
 }
 
+function parse(text) {
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return {};
+  }
+}
+
 class Lab {
   constructor(root, options) {
     this.root = root;
@@ -91,13 +101,14 @@ class Lab {
     this.epoch = el("output", { id: "model-epoch" }, "-");
     this.trainLoss = el("output", { id: "model-train-loss" }, "-");
     this.testLoss = el("output", { id: "model-test-loss" }, "-");
+    this.status = el("p", { id: "model-status", class: "model-status", "aria-live": "polite" });
     const toolbar = el("section", { class: "panel model-toolbar", "aria-label": "Training" },
       el("div", { class: "model-buttons" }, this.playButton, this.stepButton, this.resetButton),
       el("dl", { class: "model-readout" },
         el("div", {}, el("dt", {}, "epoch"), el("dd", {}, this.epoch)),
         el("div", {}, el("dt", {}, "train loss"), el("dd", {}, this.trainLoss)),
         el("div", {}, el("dt", {}, "test loss"), el("dd", {}, this.testLoss))),
-      el("div", { class: "error", "data-error-for": "general", role: "alert" }));
+      this.status, el("div", { class: "error", "data-error-for": "general", role: "alert" }));
 
     this.controls = buildControls(this.options, (patch) => this.edit(patch), (file) => this.sendFile(file));
 
@@ -232,10 +243,9 @@ class Lab {
       this.history = [];
       this.selected = null;
       this.scale = colourScale(reply.task, [...reply.train.y, ...reply.test.y]);
-      this.legendBox.replaceChildren(legend(this.scale, reply.task, reply.classes || []));
+      this.legendBox.replaceChildren(legend(this.scale, reply.task, reply.classes || [], reply.snapshot.grid.kind));
       this.pointInput.max = String(reply.train.X.length - 1);
       this.explainBody.replaceChildren(el("p", { class: "hint" }, "Pick a training point to see one gradient step on it."));
-      this.exportLink.href = `${this.path()}/export`;
       this.root.dataset.session = reply.id;
       this.receive(reply.snapshot);
       this.setButtons();
@@ -278,8 +288,9 @@ class Lab {
 
   // ---- training -----------------------------------------------------------------------
   chunk() {
-    const most = this.options.limits?.epochs_per_step;
-    return typeof most === "number" ? Math.min(most, 200) : 100;
+    const limits = this.options.limits || {};
+    const most = limits.epochs_per_stream ?? limits.epochs_per_step;
+    return typeof most === "number" ? Math.min(most, CHUNK) : CHUNK;
   }
 
   play() {
@@ -292,22 +303,28 @@ class Lab {
 
   // One EventSource per chunk of epochs; the next opens when the server says the chunk ended.
   stream() {
-    const source = new EventSource(`${this.path()}/stream?epochs=${this.chunk()}`);
+    const source = new EventSource(`${this.path()}/stream?epochs=${this.chunk()}&interval=${PACE}`);
     this.source = source;
     source.addEventListener("message", (event) => {
       if (this.source === source) this.receive(JSON.parse(event.data));
     });
-    source.addEventListener("end", () => {
+    source.addEventListener("end", (event) => {
       source.close();
       if (this.source !== source) return;
       this.source = null;
-      if (this.playing) this.stream();
+      const end = parse(event.data);
+      // A chunk that trained nothing (diverged, or the session's most epochs) ends Play.
+      if (end.epochs === 0) this.pause();
+      else if (this.playing) this.stream();
     });
-    source.addEventListener("error", () => {
+    // Both a failed connection and the server's own `event: error` (which carries a message).
+    source.addEventListener("error", (event) => {
       source.close();
       if (this.source !== source) return;
       this.pause();
-      showError(this.root, { field: null, message: "the training stream stopped; press Play to go on (or Reset)" });
+      const said = parse(event.data);
+      showError(this.root, { field: said.field || null,
+        message: said.error || "the training stream stopped; press Play to go on (or Reset)" });
     });
   }
 
@@ -343,6 +360,11 @@ class Lab {
     this.testLoss.textContent = fmt(snapshot.test_loss);
     Object.assign(this.root.dataset, { epoch: snapshot.epoch, trainLoss: snapshot.train_loss,
       testLoss: snapshot.test_loss });
+    this.status.textContent = snapshot.message || "";
+    this.status.className = `model-status ${snapshot.status || ""}`;
+    // The model file exists once the model has trained.
+    if (snapshot.epoch > 0) this.exportLink.href = `${this.path()}/export`;
+    else this.exportLink.removeAttribute("href");
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = null; this.draw(); });
   }
 
@@ -361,6 +383,7 @@ class Lab {
 
   setButtons() {
     const ready = Boolean(this.session);
+    if (!ready) this.exportLink.removeAttribute("href");
     this.playButton.disabled = !ready;
     this.stepButton.disabled = !ready;
     this.resetButton.disabled = !ready;
@@ -398,7 +421,7 @@ class Lab {
     const reply = await this.call("/explain", { point: index });
     if (!reply) return;
     this.selected = index;
-    this.explainBody.replaceChildren(...explanation(reply, index, this.snapshot.epoch));
+    this.explainBody.replaceChildren(...explanation(reply, index, this.snapshot.epoch).filter(Boolean));
     this.draw();
   }
 
