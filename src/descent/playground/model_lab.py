@@ -124,11 +124,11 @@ def _session(store: Store, session_id: str) -> Session:
 class _Held:
     """The session's lock for one training, or 409 when another call holds it too long."""
 
-    def __init__(self, session: Session, wait: float = LOCK_WAIT_SECONDS):
-        self.session, self.wait = session, wait
+    def __init__(self, session: Session):
+        self.session = session
 
     def __enter__(self) -> Session:
-        if not self.session.lock.acquire(timeout=self.wait):
+        if not self.session.lock.acquire(timeout=LOCK_WAIT_SECONDS):
             raise InputError(None, "this model is busy training for another request (another "
                              "tab?); wait for it to finish and try again", 409)
         return self.session

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.base import clone
 
+from ..divergence import has_diverged, smaller_rate
 from ..models import DivergenceError
 from .datasets import BOX, DEFAULT_CURVE, make_dataset, split
 from .features import canonical, transform
@@ -102,9 +103,11 @@ class Session:
         self.epoch, self.status, self.message = 0, "training", ""
         self._start: object | None = None
 
-    def train(self, epochs: int, seconds: float = STEP_SECONDS) -> int:
-        """Up to ``epochs`` more epochs (fewer past ``seconds`` or the session's cap, or
-        once diverged); returns how many ran. The caller holds ``self.lock``."""
+    def train(self, epochs: int, seconds: float | None = None) -> int:
+        """Up to ``epochs`` more epochs (fewer past ``seconds``, ``STEP_SECONDS`` unless
+        given, or the session's cap, or once diverged); returns how many ran. The caller
+        holds ``self.lock``."""
+        seconds = STEP_SECONDS if seconds is None else seconds
         began, done = time.perf_counter(), 0
         while (done < epochs and self.status == "training" and self.epoch < MAX_SESSION_EPOCHS
                and (done == 0 or time.perf_counter() - began < seconds)):
@@ -119,6 +122,14 @@ class Session:
                 return done
             self.epoch += 1
             done += 1
+            losses = self.estimator.history_.loss
+            if has_diverged(losses[-1], losses[0]):
+                # Each partial_fit judges only its own epoch; across epochs it is ours to see.
+                self.status = "diverged"
+                self.message = (f"the training loss grew from {losses[0]:.4g} to "
+                                f"{losses[-1]:.4g} by epoch {self.epoch}: the steps overshoot "
+                                "the minimum; reset and try a smaller learning rate, e.g. "
+                                f"{smaller_rate(self.settings['learning_rate'])}")
         if self.epoch >= MAX_SESSION_EPOCHS and self.status == "training":
             self.status = "limit"
             self.message = (f"this session has trained {MAX_SESSION_EPOCHS:,} epochs, the most "

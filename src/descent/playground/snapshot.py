@@ -27,7 +27,8 @@ def rounded(values, digits: int = 4):
     finite = np.isfinite(a)
     top = float(np.abs(a[finite]).max()) if finite.any() else 0.0
     decimals = digits if top == 0 else digits - 1 - math.floor(math.log10(top))
-    a = np.round(a, min(decimals, 300)) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if decimals > 0:  # (rounding to tens or more would print 1.2889999999999998e+34)
+        a = np.round(a, min(decimals, 300)) + 0.0  # + 0.0 turns -0.0 into 0.0
     if finite.all():
         return a.tolist()
     shown = a.astype(object)
