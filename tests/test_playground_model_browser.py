@@ -144,6 +144,23 @@ def test_the_lab_fits_a_phone_and_steps_by_keyboard(page, playground_url):
     page.wait_for_selector("#model-lab[data-epoch='1']")
 
 
+def test_the_network_diagram_grows_with_a_layer_and_shows_the_weights(page, playground_url):
+    open_lab(page, playground_url, {"dataset": "xor", "model": "mlp", "hidden_layers": [3]})
+    assert page.locator("#model-network circle").count() == 2 + 3 + 1
+    assert page.locator("#model-network line").count() == 2 * 3 + 3 * 1
+    with page.expect_request(creates) as sent:
+        page.click("#model-layer-count-plus")
+    ready(page)
+    assert sent.value.post_data_json["hidden_layers"] == [3, 3]
+    assert page.text_content("#model-layer-count") == "2 hidden layers"
+    assert page.locator("#model-network circle").count() == 2 + 3 + 3 + 1
+    # Edge width is |weight| (they differ), colour its sign (a class per sign).
+    edges = page.locator("#model-network line")
+    widths = {edges.nth(i).get_attribute("stroke-width") for i in range(edges.count())}
+    signs = {edges.nth(i).get_attribute("class") for i in range(edges.count())}
+    assert len(widths) > 3 and signs <= {"edge positive", "edge negative"} and len(signs) == 2
+
+
 def test_explain_shows_one_step_on_a_typed_training_point(page, playground_url):
     open_lab(page, playground_url)
     page.fill("#model-explain-point", "0")

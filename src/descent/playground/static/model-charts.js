@@ -51,7 +51,8 @@ export function drawHeatmap(canvas, grid, view, size) {
   for (let row = 0; row < n; row += 1) {
     const values = grid.values[row] || [];
     for (let col = 0; col < n; col += 1) {
-      const rgb = diverging(view.scale.at(values[col]));
+      const value = values[col];
+      const rgb = diverging(value === null || value === undefined ? NaN : view.scale.at(value)); // null: not finite
       const at = ((n - 1 - row) * n + col) * 4; // the first row is the lowest y: draw it at the bottom
       image.data.set([rgb[0], rgb[1], rgb[2], 255], at);
     }
@@ -68,19 +69,27 @@ export function drawHeatmap(canvas, grid, view, size) {
     context.beginPath();
     context.arc(place.px(x[0]), place.py(x[1]), radius, 0, 2 * Math.PI);
   };
+  // A regression point's colour is the heatmap's where the model is right: a dark rim keeps
+  // it visible there.
+  const rim = view.task === "classification" ? null : "rgba(29, 35, 48, 0.75)";
   context.lineWidth = 1.5;
   view.test.X.forEach((x, i) => {
     dot(x, view.test.y[i], 3.5);
     context.fillStyle = "rgba(255, 255, 255, 0.85)";
     context.fill();
-    context.strokeStyle = css(colour(view.test.y[i]));
+    context.strokeStyle = rim || css(colour(view.test.y[i]));
     context.stroke();
+    if (rim) {
+      dot(x, view.test.y[i], 2);
+      context.fillStyle = css(colour(view.test.y[i]));
+      context.fill();
+    }
   });
   view.train.X.forEach((x, i) => {
     dot(x, view.train.y[i], 3.5);
     context.fillStyle = css(colour(view.train.y[i]));
     context.fill();
-    context.strokeStyle = "rgba(255, 255, 255, 0.9)";
+    context.strokeStyle = rim || "rgba(255, 255, 255, 0.9)";
     context.stroke();
   });
   if (view.selected !== null && view.selected !== undefined && view.train.X[view.selected]) {

@@ -192,6 +192,7 @@ class Lab {
     this.controls.show(this.settings, { task: this.task(), upload: this.upload.note });
     this.pause();
     this.setReady(false);
+    delete this.root.dataset.drawnEpoch;
     clearTimeout(this.settle);
     this.settle = setTimeout(() => this.newSession(), SETTLE_MS);
   }
