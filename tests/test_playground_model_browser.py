@@ -209,3 +209,12 @@ def test_an_uploaded_csv_is_trained_on_and_the_model_file_downloads(page, playgr
     with page.expect_download() as download:
         page.click("#model-export")
     assert download.value.path().stat().st_size > 0
+
+
+def test_a_diverging_rate_stops_play_and_says_why(page, playground_url):
+    open_lab(page, playground_url, {"dataset": "plane", "model": "linear", "learning_rate": 9})
+    page.click("#model-play")
+    page.wait_for_selector("#model-play[aria-pressed=false]")
+    page.wait_for_selector("#model-status.diverged")
+    assert "learning_rate" in page.text_content("#model-status")
+    assert page.get_attribute("#model-lab", "data-playing") == "false"

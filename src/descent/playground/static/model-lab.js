@@ -315,6 +315,7 @@ class Lab {
       this.source = null;
       const end = parse(event.data);
       // A chunk that trained nothing (diverged, or the session's most epochs) ends Play.
+      if (end.message) this.say(end.status, end.message);
       if (end.epochs === 0) this.pause();
       else if (this.playing) this.stream();
     });
@@ -361,8 +362,7 @@ class Lab {
     this.testLoss.textContent = fmt(snapshot.test_loss);
     Object.assign(this.root.dataset, { epoch: snapshot.epoch, trainLoss: snapshot.train_loss,
       testLoss: snapshot.test_loss });
-    this.status.textContent = snapshot.message || "";
-    this.status.className = `model-status ${snapshot.status || ""}`;
+    this.say(snapshot.status, snapshot.message);
     // The model file exists once the model has trained.
     if (snapshot.epoch > 0) this.exportLink.href = `${this.path()}/export`;
     else this.exportLink.removeAttribute("href");
@@ -380,6 +380,12 @@ class Lab {
     drawLossChart(this.lossChart, this.history, this.logScale.checked);
     if (snapshot.network) drawNetwork(this.network, snapshot.network);
     this.root.dataset.drawnEpoch = snapshot.epoch;
+  }
+
+  // Why training stopped (diverged, or the session's most epochs), or nothing.
+  say(status, message) {
+    this.status.textContent = message || "";
+    this.status.className = `model-status ${status || ""}`;
   }
 
   setButtons() {
