@@ -83,6 +83,8 @@ class Session:
         self.grid_axis = np.linspace(*data.box, GRID_SIZE)
         gx, gy = np.meshgrid(self.grid_axis, self.grid_axis)  # rows by y, from low to high
         self.Z_grid = transform(np.column_stack([gx.ravel(), gy.ravel()]), self.features)
+        # All three in one matrix: a snapshot scores them in one call (one input check).
+        self.Z_all = np.vstack([self.Z_train, self.Z_test, self.Z_grid])
         self.lock = threading.Lock()
         self.reset()
 

@@ -62,12 +62,11 @@ def encoded(y: np.ndarray, classes: list) -> np.ndarray:
     return np.asarray(y, dtype=np.float64)
 
 
-def mean_loss(session, model, Z, y) -> float:
-    """The mean of the estimator's own point loss (descent.losses) over (Z, y)."""
+def mean_loss(session, S: np.ndarray, y) -> float:
+    """The mean of the estimator's own point loss (descent.losses) for scores S and y."""
     loss = get_loss(loss_name(session.settings["model"], session.data.task))
     with np.errstate(all="ignore"):
-        values = loss.point_values(scores(model, Z)[:, None],
-                                   encoded(y, session.data.classes)[:, None])
+        values = loss.point_values(S[:, None], encoded(y, session.data.classes)[:, None])
         return float(np.mean(values))
 
 
@@ -75,15 +74,16 @@ GRID_KINDS = {"logistic": "probability", "mlp": "probability", "perceptron": "si
               "svm": "sigmoid_score"}
 
 
-def grid(session, model) -> dict:
-    """The heatmap: P(second class), sigmoid(score) for the perceptron and the SVM (0.5 on
-    their boundary: they give no probability), or a regressor's prediction."""
-    s = scores(model, session.Z_grid)
+def grid(session, S: np.ndarray) -> dict:
+    """The heatmap from the grid's scores S: P(second class), sigmoid(score) for the
+    perceptron and the SVM (0.5 on their boundary: they give no probability), or a
+    regressor's prediction."""
     kind = GRID_KINDS.get(session.settings["model"], "probability")
     if session.data.task == "regression":
-        kind, values = "prediction", s
+        kind, values = "prediction", S
     else:
-        values = numerics.sigmoid(s)
+        with np.errstate(all="ignore"):
+            values = numerics.sigmoid(S)
     n = len(session.grid_axis)
     low, high = session.data.box
     return {"x": [low, high], "y": [low, high], "size": n, "kind": kind,
@@ -104,11 +104,14 @@ def network(session, model) -> dict:
 def snapshot(session) -> dict:
     """The Snapshot of docs/playground.md, with ``status`` and ``message`` besides."""
     model = session.model()
+    S = scores(model, session.Z_all)  # train, test and grid rows in one call
+    n_train, n_test = len(session.Z_train), len(session.Z_test)
+    data = session.data
     return {
         "epoch": session.epoch,
-        "train_loss": number(mean_loss(session, model, session.Z_train, session.data.y_train)),
-        "test_loss": number(mean_loss(session, model, session.Z_test, session.data.y_test)),
-        "grid": grid(session, model),
+        "train_loss": number(mean_loss(session, S[:n_train], data.y_train)),
+        "test_loss": number(mean_loss(session, S[n_train:n_train + n_test], data.y_test)),
+        "grid": grid(session, S[n_train + n_test:]),
         "network": network(session, model),
         "status": session.status,
         "message": session.message,

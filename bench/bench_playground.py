@@ -1,0 +1,239 @@
+"""The playground under load: many model-lab users stepping at once.
+
+A real ``descent playground`` server (uvicorn, in its own process on 127.0.0.1) and N
+clients (threads, each with its own keep-alive connection and its own model-lab session)
+that each ask for one STEP (``POST /api/models/{id}/step``, one epoch, a full snapshot
+back) five times a second, on a fixed schedule, for D seconds. It counts the failed
+requests, the step latency (median and 99th percentile, as the client sees it: queueing
+in the server included) and the server's resident memory (psutil).
+
+    python bench/bench_playground.py                        # 50 clients, 30 s
+    python bench/bench_playground.py --clients 20 --duration 10 --model logistic
+
+The target: p99 below 100 ms with 50 clients on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from common import Table, verdict
+
+TARGET_MS = 100.0
+SETTINGS = {  # a network on the circle: the heaviest default the page offers
+    "dataset": "circle", "model": "mlp", "hidden_layers": [4, 2], "n_points": 200,
+    "features": ["x1", "x2", "x1^2", "x2^2"], "optimizer": "adam", "learning_rate": 0.03,
+}
+SERVER = ("import uvicorn, sys; from descent.playground import create_app; "
+          "uvicorn.run(create_app(), host='127.0.0.1', port=int(sys.argv[1]), "
+          "log_level='warning', access_log=False)")
+
+
+@dataclass
+class Load:
+    """What the clients saw, and the server's memory."""
+
+    latencies: list[float] = field(default_factory=list)  # seconds, successful steps
+    errors: list[str] = field(default_factory=list)
+    late: int = 0  # steps sent behind schedule (the client was still waiting on one)
+    snapshot_bytes: int = 0
+    rss_start: int = 0
+    rss_peak: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server() -> tuple[subprocess.Popen, int]:
+    """A playground server in its own process, answering on the returned port."""
+    port = _free_port()
+    child = subprocess.Popen([sys.executable, "-c", SERVER, str(port)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise RuntimeError(f"the server exited: {child.stderr.read().decode()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return child, port
+        except OSError:
+            time.sleep(0.05)
+    child.kill()
+    raise RuntimeError("the playground server did not start within 60 s")
+
+
+def _request(conn, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+    payload = None if body is None else json.dumps(body).encode()
+    headers = {"content-type": "application/json"} if body is not None else {}
+    conn.request(method, path, body=payload, headers=headers)
+    reply = conn.getresponse()
+    return reply.status, reply.read()
+
+
+def client(port: int, settings: dict, rate: float, duration: float, begin: float,
+           load: Load) -> None:
+    """One user: a session, then one step every 1/rate seconds until ``begin + duration``."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        status, body = _request(conn, "POST", "/api/models", settings)
+        if status != 200:
+            raise RuntimeError(f"create: HTTP {status} {body[:200]!r}")
+        path = f"/api/models/{json.loads(body)['id']}/step"
+        period, tick = 1.0 / rate, 0
+        while True:
+            due = begin + tick * period
+            if due >= begin + duration:
+                break
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            elif wait < -period:
+                with load.lock:
+                    load.late += 1
+            sent = time.perf_counter()
+            try:
+                status, body = _request(conn, "POST", path, {"epochs": 1})
+            except (OSError, http.client.HTTPException) as err:
+                with load.lock:
+                    load.errors.append(type(err).__name__)
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            else:
+                took = time.perf_counter() - sent
+                with load.lock:
+                    if status == 200:
+                        load.latencies.append(took)
+                        load.snapshot_bytes = len(body)
+                    else:
+                        load.errors.append(f"HTTP {status}")
+            tick += 1
+        _request(conn, "DELETE", path.rsplit("/", 1)[0])
+    except Exception as err:  # a client that cannot start counts as an error, the rest go on
+        with load.lock:
+            load.errors.append(f"{type(err).__name__}: {err}")
+    finally:
+        conn.close()
+
+
+def _watch_memory(pid: int, load: Load, stop: threading.Event) -> None:
+    import psutil
+
+    process = psutil.Process(pid)
+    while not stop.wait(0.25):
+        try:
+            load.rss_peak = max(load.rss_peak, process.memory_info().rss)
+        except psutil.Error:
+            return
+
+
+def run_load(clients: int = 50, duration: float = 30.0, rate: float = 5.0,
+             settings: dict | None = None) -> Load:
+    """Start a server, run the clients against it, stop it; what they saw."""
+    import psutil
+
+    server, port = start_server()
+    load, stop = Load(), threading.Event()
+    try:
+        load.rss_start = load.rss_peak = psutil.Process(server.pid).memory_info().rss
+        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        status, body = _request(warm, "POST", "/api/models", settings or SETTINGS)
+        if status == 200:  # the first session loads the compiled kernels: not part of the load
+            _request(warm, "POST", f"/api/models/{json.loads(body)['id']}/step", {"epochs": 1})
+        warm.close()
+        watcher = threading.Thread(target=_watch_memory, args=(server.pid, load, stop),
+                                   daemon=True)
+        watcher.start()
+        begin = time.perf_counter() + 0.5  # every client has its session before the clock runs
+        threads = [threading.Thread(target=client, args=(port, settings or SETTINGS, rate,
+                                                         duration, begin + i / (rate * clients),
+                                                         load))
+                   for i in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(duration + 120)
+    finally:
+        stop.set()
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return load
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which ``share`` of ``values`` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered))) - 1))]
+
+
+def table(load: Load, clients: int, duration: float, rate: float) -> Table:
+    ms = [t * 1000 for t in load.latencies]
+    p50 = statistics.median(ms) if ms else float("nan")
+    p99 = percentile(ms, 0.99) if ms else float("inf")
+    result = Table(
+        title="Playground under load: model-lab steps from many users",
+        note=f"A `descent playground` server (uvicorn, its own process) and {clients} clients "
+             f"(threads, keep-alive connections, one model-lab session each: "
+             f"{SETTINGS['model'].upper()} {SETTINGS['hidden_layers']} on the "
+             f"{SETTINGS['dataset']} set, {SETTINGS['n_points']} points, "
+             f"{len(SETTINGS['features'])} features, {SETTINGS['optimizer']}) each asking for "
+             f"one STEP (one epoch and a full snapshot: losses, the 40 x 40 heatmap, the "
+             f"weights) {rate:g} times a second for {duration:g} s, on a fixed schedule. "
+             "Latency is as the client sees it, queueing in the server included; the clients "
+             f"share the machine's {os.cpu_count()} cores with the server.",
+        columns=["clients x steps/s", "steps answered", "errors", "late sends",
+                 "step latency p50", "p99", "max", "snapshot size", "server memory (RSS)"],
+    )
+    result.add(f"{clients} x {rate:g}", f"{len(ms):,}", len(load.errors), load.late,
+               f"{p50:.1f} ms", f"{p99:.1f} ms", f"{max(ms, default=float('nan')):.1f} ms",
+               f"{load.snapshot_bytes / 1024:.1f} KiB",
+               f"{load.rss_start / 2**20:.0f} MiB at start, {load.rss_peak / 2**20:.0f} MiB peak")
+    result.verdicts.append(verdict("playground", f"p99 step latency with {clients} clients at "
+                                   f"{rate:g} steps/s", p99, TARGET_MS, unit=" ms"))
+    if load.errors:
+        result.bounds.append(f"{len(load.errors)} failed request(s), e.g. {load.errors[0]}")
+    if p99 > TARGET_MS:
+        result.bounds.append(f"p99 {p99:.1f} ms: {clients * rate:g} steps a second on "
+                             f"{os.cpu_count()} cores (clients included) leave each step "
+                             f"{1000 * (os.cpu_count() or 1) / (clients * rate):.1f} ms of "
+                             "CPU; the median shows the cost of a step alone")
+    return result
+
+
+def run(quick: bool = False) -> list[Table]:
+    clients, duration, rate = (10, 3.0, 5.0) if quick else (50, 30.0, 5.0)
+    return [table(run_load(clients, duration, rate), clients, duration, rate)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds")
+    parser.add_argument("--rate", type=float, default=5.0, help="steps a second per client")
+    parser.add_argument("--model", choices=["perceptron", "logistic", "svm", "mlp"])
+    args = parser.parse_args(argv)
+    if args.model:
+        SETTINGS["model"] = args.model
+    load = run_load(args.clients, args.duration, args.rate)
+    print(table(load, args.clients, args.duration, args.rate).markdown())
+    return 1 if load.errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
