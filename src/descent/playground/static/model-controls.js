@@ -1,11 +1,7 @@
 // The model lab's settings form, built from GET /api/options: every list and every limit
 // comes from the server. The form reports changes; the lab decides what they start.
 import { el } from "./common.js";
-
-// The request fields of POST /api/models that the form edits (upload_id comes from a file).
-export const FIELDS = ["dataset", "curve", "upload_id", "n_points", "noise", "train_ratio", "model",
-  "hidden_layers", "activation", "features", "optimizer", "learning_rate", "batch_size", "penalty",
-  "alpha", "seed"];
+import { fits } from "./model-settings.js";
 
 // A limit as the server states it (a number is the most allowed; [lo, hi] or {min, max}).
 export function bounds(limit) {
@@ -13,12 +9,6 @@ export function bounds(limit) {
   if (Array.isArray(limit)) return { min: limit[0], max: limit[1] };
   if (limit && typeof limit === "object") return { min: limit.min, max: limit.max };
   return {};
-}
-
-// Whether a model can learn a data set's task ("both", a list, or no task: any).
-export function fits(model, task) {
-  if (!task || !model.task || model.task === "both") return true;
-  return Array.isArray(model.task) ? model.task.includes(task) : model.task === task;
 }
 
 let counter = 0;

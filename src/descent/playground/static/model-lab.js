@@ -4,32 +4,31 @@
 // drawing code. The lab starts the first time its tab is shown.
 import { api, clearErrors, el, fmt, readState, showError, writeState } from "./common.js";
 import { colourScale, drawHeatmap, drawLossChart, drawNetwork, legend, nearestPoint } from "./model-charts.js";
-import { buildControls, FIELDS, fits } from "./model-controls.js";
+import { buildControls } from "./model-controls.js";
 import { explanation } from "./model-explain.js";
+import { ExportPanel } from "./model-export.js";
+import { fits, requestBody, restore } from "./model-settings.js";
 
-// The server's documented defaults (docs/playground.md); GET /api/options may override them.
-const DEFAULTS = {
-  dataset: "circle", curve: "sin(3*x)", upload_id: null, n_points: 200, noise: 0.1, train_ratio: 0.5,
-  model: "mlp", hidden_layers: [4, 2], activation: "tanh", features: ["x1", "x2"], optimizer: "gd",
-  learning_rate: 0.03, batch_size: 10, penalty: null, alpha: 0, seed: 0,
-};
 const HEATMAP_MOST = 440; // CSS pixels
 const SETTLE_MS = 200; // settings changes this close together make one new session
 const CHUNK = 500; // epochs per stream while playing
 const PACE = 0.03; // seconds between streamed epochs, so Play can be watched
 
 export function mount(root) {
-  let started = false;
-  window.addEventListener("lab-shown", (event) => {
-    if (event.detail !== "model") return lab && lab.pause();
-    if (!started) { started = true; start(root).then((made) => { lab = made; }); }
-  });
   let lab = null;
-  window.addEventListener("pagehide", () => lab && lab.close());
+  let starting = false;
+  window.addEventListener("lab-shown", async (event) => {
+    if (event.detail !== "model") return lab?.pause();
+    if (lab || starting) return;
+    starting = true;
+    lab = await start(root); // null when the server did not answer: the next showing tries again
+    starting = false;
+  });
+  window.addEventListener("pagehide", () => lab?.close());
 }
 
 async function start(root) {
-  root.append(el("p", { class: "panel", id: "model-loading" }, "Loading the model lab\u2026"),
+  root.replaceChildren(el("p", { class: "panel", id: "model-loading" }, "Loading the model lab\u2026"),
     el("div", { class: "error", "data-error-for": "general", role: "alert" }));
   let options;
   try {
@@ -40,27 +39,6 @@ async function start(root) {
   }
   root.replaceChildren();
   return new Lab(root, options);
-}
-
-// Keeps only known settings of a restored setup; the server checks the values themselves.
-function restore(saved, options, defaults) {
-  const settings = { ...defaults };
-  if (!saved) return settings;
-  const names = { dataset: options.datasets.map((d) => d.name), model: options.models.map((m) => m.name),
-    activation: options.activations || [], optimizer: options.optimizers || [], penalty: options.penalties || [] };
-  for (const key of FIELDS) {
-    if (!(key in saved)) continue;
-    const value = saved[key];
-    if (key in names) { if (names[key].includes(value)) settings[key] = value; }
-    else if (key === "features") {
-      if (Array.isArray(value)) settings.features = value.filter((f) => options.features.includes(f));
-    } else if (key === "hidden_layers") {
-      if (Array.isArray(value) && value.every(Number.isInteger)) settings.hidden_layers = value;
-    } else if (key === "curve" || key === "upload_id") {
-      if (typeof value === "string") settings[key] = value;
-    } else if (typeof value === "number" || value === null) settings[key] = value;
-  }
-  return settings;
 }
 
 function parse(text) {
@@ -75,7 +53,7 @@ class Lab {
   constructor(root, options) {
     this.root = root;
     this.options = options;
-    this.settings = restore(readState("model"), options, { ...DEFAULTS, ...(options.defaults || {}) });
+    this.settings = restore(readState("model"), options);
     this.session = null; // the reply of POST /api/models
     this.snapshot = null;
     this.history = [];
@@ -149,21 +127,9 @@ class Lab {
     const explainPanel = el("section", { class: "panel model-explain", "aria-label": "Explain this step" },
       el("h2", {}, "Explain this step"), this.explainBody);
 
-    this.exportLink = el("a", { id: "model-export", class: "action-link", download: "" }, "Download the model file");
-    this.pythonCode = el("code", { id: "model-python-code" });
-    this.pythonBox = el("div", { class: "model-python", hidden: true },
-      el("pre", {}, this.pythonCode),
-      el("button", { type: "button", class: "action secondary", id: "model-python-copy",
-        onclick: () => this.copyPython() }, "Copy"),
-      el("span", { class: "hint", id: "model-python-note", "aria-live": "polite" }));
-    this.pythonButton = el("button", { type: "button", class: "action secondary", id: "model-python",
-      "aria-expanded": "false", onclick: () => this.togglePython() }, "Show the Python");
-    const exportPanel = el("section", { class: "panel model-export", "aria-label": "Export" },
-      el("h2", {}, "Take it with you"), el("div", { class: "model-buttons" }, this.exportLink, this.pythonButton),
-      this.pythonBox);
-
+    this.export = new ExportPanel((suffix) => this.call(suffix));
     this.root.append(toolbar, ...this.controls.panels, this.viewPanel, lossPanel, networkPanel,
-      explainPanel, exportPanel);
+      explainPanel, this.export.panel);
   }
 
   // ---- settings ---------------------------------------------------------------------
@@ -197,18 +163,6 @@ class Lab {
     this.settle = setTimeout(() => this.newSession(), SETTLE_MS);
   }
 
-  body() {
-    const s = this.settings;
-    const body = {};
-    for (const key of FIELDS) if (s[key] !== undefined && s[key] !== null) body[key] = s[key];
-    body.penalty = s.penalty;
-    if (s.dataset !== "curve") delete body.curve;
-    if (s.dataset !== "upload") delete body.upload_id;
-    if (s.dataset === "upload") delete body.noise;
-    if (s.model !== "mlp") { delete body.hidden_layers; delete body.activation; }
-    return body;
-  }
-
   async sendFile(file) {
     const most = this.options.limits?.upload_bytes;
     if (most && file.size > most) {
@@ -237,7 +191,7 @@ class Lab {
       return;
     }
     try {
-      const reply = await api("/api/models", this.body());
+      const reply = await api("/api/models", requestBody(this.settings));
       if (generation !== this.generation) { this.drop(reply.id); return; }
       clearErrors(this.root);
       this.session = reply;
@@ -251,7 +205,7 @@ class Lab {
       this.receive(reply.snapshot);
       this.setButtons();
       this.setReady(true);
-      if (!this.pythonBox.hidden) this.loadPython();
+      this.export.refresh();
     } catch (err) {
       if (generation === this.generation) showError(this.root, err);
     }
@@ -334,6 +288,7 @@ class Lab {
     this.playing = false;
     if (this.source) { this.source.close(); this.source = null; }
     this.setButtons();
+    this.export.refresh();
   }
 
   async step() {
@@ -341,6 +296,7 @@ class Lab {
     clearErrors(this.root);
     const snapshot = await this.call("/step", { epochs: 1 });
     if (snapshot) this.receive(snapshot);
+    this.export.refresh();
   }
 
   async reset() {
@@ -350,6 +306,7 @@ class Lab {
     if (!snapshot) return;
     this.history = [];
     this.receive(snapshot);
+    this.export.refresh();
   }
 
   receive(snapshot) {
@@ -363,9 +320,7 @@ class Lab {
     Object.assign(this.root.dataset, { epoch: snapshot.epoch, trainLoss: snapshot.train_loss,
       testLoss: snapshot.test_loss });
     this.say(snapshot.status, snapshot.message);
-    // The model file exists once the model has trained.
-    if (snapshot.epoch > 0) this.exportLink.href = `${this.path()}/export`;
-    else this.exportLink.removeAttribute("href");
+    this.export.update(this.path(), snapshot.epoch);
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = null; this.draw(); });
   }
 
@@ -390,7 +345,7 @@ class Lab {
 
   setButtons() {
     const ready = Boolean(this.session);
-    if (!ready) this.exportLink.removeAttribute("href");
+    if (!ready) this.export.update(null, null);
     this.playButton.disabled = !ready;
     this.stepButton.disabled = !ready;
     this.resetButton.disabled = !ready;
@@ -430,32 +385,5 @@ class Lab {
     this.selected = index;
     this.explainBody.replaceChildren(...explanation(reply, index, this.snapshot.epoch).filter(Boolean));
     this.draw();
-  }
-
-  // ---- export -------------------------------------------------------------------------------
-  togglePython() {
-    const open = this.pythonBox.hidden;
-    this.pythonBox.hidden = !open;
-    this.pythonButton.setAttribute("aria-expanded", String(open));
-    this.pythonButton.textContent = open ? "Hide the Python" : "Show the Python";
-    if (open) this.loadPython();
-  }
-
-  async loadPython() {
-    const reply = await this.call("/python");
-    if (reply === null) return;
-    this.pythonCode.textContent = typeof reply === "string" ? reply : (reply.code || reply.python || "");
-  }
-
-  async copyPython() {
-    const note = this.root.querySelector("#model-python-note");
-    try {
-      await navigator.clipboard.writeText(this.pythonCode.textContent);
-      note.textContent = "copied";
-    } catch {
-      // No clipboard permission: select the code so Ctrl-C copies it.
-      window.getSelection().selectAllChildren(this.pythonCode);
-      note.textContent = "selected: press Ctrl-C to copy";
-    }
   }
 }
