@@ -1,0 +1,165 @@
+"""The learning-rate lab in a real browser: STEP counts agree with descent.minimize, the
+states a learner must see show up, errors sit next to their field, the URL keeps the setup,
+and the lab works at phone width and by keyboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from descent import minimize
+from descent.expression import parse
+
+
+def open_lab(page, url, fragment=""):
+    page.goto(url + "/" + fragment)
+    page.wait_for_selector("body[data-ready=true]")
+    settle(page)
+
+
+def settle(page):
+    """Wait until every request the lab has queued is answered."""
+    page.wait_for_selector("#rate-lab[data-busy=false]")
+
+
+def counter(page) -> int:
+    return int(page.inner_text("#rate-steps"))
+
+
+def status(page) -> str:
+    return page.get_attribute("#rate-status", "data-status")
+
+
+def set_value(page, selector, value):
+    page.fill(selector, str(value))
+    page.press(selector, "Enter")  # "change": the lab resets with the new setting
+    settle(page)
+
+
+def test_the_lab_loads_with_the_bowl_at_step_zero(page, playground_url):
+    open_lab(page, playground_url)
+    assert page.input_value("#rate-expression") == "x^2"
+    assert counter(page) == 0 and status(page) == "running"
+    assert page.inner_text("#rate-value") == "25"  # f(5), from the server
+    assert page.evaluate("document.getElementById('rate-plot').width") > 300
+
+
+@pytest.mark.parametrize("rate", [0.5, 0.45, 0.3])
+def test_step_counts_on_the_bowl_match_minimize(page, playground_url, rate):
+    expected = minimize(parse("x^2").as_function(), x0=5.0, learning_rate=rate, epochs=10_000,
+                        tol=1e-6).n_steps
+    open_lab(page, playground_url)
+    set_value(page, "#rate-lr", rate)
+    for _ in range(expected + 2):
+        if status(page) == "converged":
+            break
+        page.click("#rate-step")
+        settle(page)
+    assert status(page) == "converged"
+    assert counter(page) == expected
+    assert "Reached the minimum" in page.inner_text("#rate-feedback")
+    assert page.is_disabled("#rate-step")
+
+
+def test_a_large_rate_shows_the_diverging_state(page, playground_url):
+    open_lab(page, playground_url)
+    set_value(page, "#rate-lr", 1.05)
+    page.click("#rate-run")
+    page.wait_for_selector("#rate-status[data-status=diverged]")
+    assert counter(page) == 5
+    assert "smaller" in page.inner_text("#rate-feedback")
+
+
+def test_rate_one_on_the_bowl_shows_bouncing(page, playground_url):
+    open_lab(page, playground_url)
+    set_value(page, "#rate-lr", 1)
+    for _ in range(6):
+        page.click("#rate-step")
+        settle(page)
+    assert status(page) == "bouncing"
+
+
+def test_a_bad_expression_shows_its_error_next_to_the_field(page, playground_url):
+    open_lab(page, playground_url)
+    set_value(page, "#rate-expression", "x + ")
+    message = page.inner_text("#rate-controls [data-error-for=expression]")
+    assert "column" in message and "Allowed" in message
+    assert page.get_attribute("#rate-expression", "aria-invalid") == "true"
+    # The browser logs each refused request (HTTP 422) as a console error; those are expected.
+    page.watch.console_errors[:] = [m for m in page.watch.console_errors if "422" not in m]
+    set_value(page, "#rate-expression", "x^4 - 3*x^2 + x")
+    assert page.inner_text("#rate-controls [data-error-for=expression]") == ""
+    assert page.input_value("#rate-preset") == "custom"
+
+
+def test_the_url_restores_the_setup_after_reload(page, playground_url):
+    open_lab(page, playground_url)
+    page.select_option("#rate-preset", "rosenbrock")
+    settle(page)
+    set_value(page, "#rate-lr", 0.002)
+    page.select_option("#rate-optimizer", "momentum")
+    settle(page)
+    set_value(page, "#rate-beta", 0.5)
+    page.check("#rate-compare")
+    settle(page)
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    settle(page)
+    assert page.input_value("#rate-preset") == "rosenbrock"
+    assert "100*(y - x^2)^2" in page.input_value("#rate-expression")
+    assert page.input_value("#rate-lr") == "0.002"
+    assert page.input_value("#rate-optimizer") == "momentum"
+    assert page.input_value("#rate-beta") == "0.5"
+    assert page.is_checked("#rate-compare")
+    assert page.input_value("#rate-start") == "-1.5, 2"
+    page.click("#rate-step")
+    settle(page)
+    assert counter(page) == 1 and page.is_visible("#rate-compare-readout")
+
+
+def test_restarts_draw_every_run_and_mark_the_best(page, playground_url):
+    open_lab(page, playground_url)
+    page.select_option("#rate-preset", "valleys")
+    settle(page)
+    set_value(page, "#rate-restarts", 5)
+    page.click("#rate-run")
+    page.wait_for_selector("#rate-status[data-status=converged]")
+    legend = page.inner_text("#rate-legend")
+    assert "other restarts" in legend and "best run" in legend
+    assert float(page.inner_text("#rate-value")) < -1.4  # the deepest valley
+
+
+def test_clicking_the_plot_sets_the_start(page, playground_url):
+    open_lab(page, playground_url)
+    box = page.locator("#rate-plot").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2)
+    settle(page)
+    start = float(page.input_value("#rate-start"))
+    assert -6 < start < 0  # left of the middle of the view [-6, 6]
+    assert "start" in page.url and counter(page) == 0
+
+
+def test_phone_width_has_no_horizontal_scroll_and_steps_work(page, playground_url):
+    page.set_viewport_size({"width": 390, "height": 800})
+    open_lab(page, playground_url)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    plot_right = "document.getElementById('rate-plot').getBoundingClientRect().right"
+    assert page.evaluate(plot_right) <= 390
+    page.click("#rate-step")
+    settle(page)
+    assert counter(page) == 1
+
+
+def test_keyboard_reaches_step_and_enter_and_space_press_it(page, playground_url):
+    open_lab(page, playground_url)
+    page.focus("#rate-expression")
+    for _ in range(40):
+        if page.evaluate("document.activeElement.id") == "rate-step":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "rate-step"
+    page.keyboard.press("Enter")
+    settle(page)
+    assert counter(page) == 1
+    page.keyboard.press("Space")
+    settle(page)
+    assert counter(page) == 2
