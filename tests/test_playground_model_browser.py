@@ -96,13 +96,17 @@ def test_step_adds_one_epoch_and_reset_goes_back_to_zero(page, playground_url):
 
 
 def test_the_url_restores_a_setup_and_the_server_session_uses_it(page, playground_url):
-    open_lab(page, playground_url)
+    first = open_lab(page, playground_url)
+    deleted = []
+    page.on("request", lambda r: r.method == "DELETE" and deleted.append(r.url))
     page.select_option("#model-dataset", "xor")
     page.select_option("#model-kind", "logistic")
     page.fill("#model-rate", "0.1")
     page.press("#model-rate", "Enter")
     until(page, "location.hash.includes('logistic') && location.hash.includes('0.1')")
     ready(page)
+    # A new setup is a new session; the old one is ended, not left to expire.
+    assert any(url.endswith(f"/api/models/{first['id']}") for url in deleted), deleted
     with page.expect_request(creates) as sent:
         page.reload()
         ready(page)
@@ -195,6 +199,10 @@ def test_clicking_a_training_point_on_the_heatmap_explains_that_point(page, play
 def test_an_uploaded_csv_is_trained_on_and_the_model_file_downloads(page, playground_url):
     open_lab(page, playground_url)
     page.select_option("#model-dataset", "upload")
+    bad = {"name": "bad.csv", "mimeType": "text/csv", "buffer": b"a\n1\n2\n"}
+    page.set_input_files("#model-upload", files=[bad])
+    page.wait_for_selector("[data-error-for=upload_id]:has-text('column')")
+    expect_failed_request(page, 422)
     rows = "\n".join(f"{i % 7 - 3},{(i * 5) % 11 - 5},{int(i % 7 - 3 > 0)}" for i in range(60))
     csv = {"name": "points.csv", "mimeType": "text/csv",
            "buffer": ("a,b,label\n" + rows + "\n").encode()}

@@ -67,7 +67,7 @@ export function buildControls(options, onChange, onFile) {
     el("button", { type: "button", class: "small", id: `${id}-plus`, "aria-label": `more ${text}`,
       disabled: high !== undefined && value >= high, onclick: () => change(1) }, "+"));
   const drawLayers = () => {
-    const rows = [stepper("hidden layers", "model-layer-count", hidden.length, layerLimit.min ?? 0,
+    const rows = [stepper("hidden layers", "model-layer-count", hidden.length, layerLimit.min ?? 1,
       layerLimit.max, (d) => setHidden(d > 0 ? [...hidden, hidden[hidden.length - 1] || 2] : hidden.slice(0, -1)))];
     hidden.forEach((count, i) => rows.push(stepper(`neurons in layer ${i + 1}`, `model-neurons-${i}`, count,
       neuronLimit.min ?? 1, neuronLimit.max,
