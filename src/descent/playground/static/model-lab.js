@@ -19,7 +19,8 @@ export function mount(root) {
   let starting = false;
   window.addEventListener("lab-shown", async (event) => {
     if (event.detail !== "model") return lab?.pause();
-    if (lab || starting) return;
+    if (lab) return lab.draw(); // sized for the panel as it is now
+    if (starting) return;
     starting = true;
     lab = await start(root); // null when the server did not answer: the next showing tries again
     starting = false;
@@ -39,6 +40,14 @@ async function start(root) {
   }
   root.replaceChildren();
   return new Lab(root, options);
+}
+
+// What the heatmap's axes are: the data's two columns, in the file's own units for an upload
+// (the server maps them onto its box).
+function axes(reply) {
+  const [across, up] = reply.columns || ["x1", "x2"];
+  const range = (i) => (reply.scale ? ` (${fmt(reply.scale[i][0])} to ${fmt(reply.scale[i][1])})` : "");
+  return `across: ${across}${range(0)}; up: ${up}${range(1)}`;
 }
 
 function parse(text) {
@@ -198,7 +207,8 @@ class Lab {
       this.history = [];
       this.selected = null;
       this.scale = colourScale(reply.task, [...reply.train.y, ...reply.test.y]);
-      this.legendBox.replaceChildren(legend(this.scale, reply.task, reply.classes || [], reply.snapshot.grid.kind));
+      this.legendBox.replaceChildren(legend(this.scale, reply.task, reply.classes || [], reply.snapshot.grid.kind),
+        el("p", { class: "hint", id: "model-axes" }, axes(reply)));
       this.pointInput.max = String(reply.train.X.length - 1);
       this.explainBody.replaceChildren(el("p", { class: "hint" }, "Pick a training point to see one gradient step on it."));
       this.root.dataset.session = reply.id;
