@@ -69,6 +69,26 @@ def test_a_large_rate_shows_the_diverging_state(page, playground_url):
     assert "smaller" in page.inner_text("#rate-feedback")
 
 
+def test_run_plays_back_pause_stops_it_and_step_goes_on_from_there(page, playground_url):
+    open_lab(page, playground_url)
+    page.select_option("#rate-preset", "rosenbrock")  # 500 steps without converging
+    settle(page)
+    page.click("#rate-run")
+    # (wait_for_function evaluates a string, which the page's CSP refuses: poll instead)
+    for _ in range(100):
+        if counter(page) > 20:
+            break
+        page.wait_for_timeout(50)
+    assert page.inner_text("#rate-run") == "PAUSE"
+    page.click("#rate-run")
+    paused = counter(page)
+    page.wait_for_timeout(150)
+    assert counter(page) == paused < 500 and page.inner_text("#rate-run") == "RUN"
+    page.click("#rate-step")
+    settle(page)
+    assert counter(page) == paused + 1 and status(page) == "running"
+
+
 def test_rate_one_on_the_bowl_shows_bouncing(page, playground_url):
     open_lab(page, playground_url)
     set_value(page, "#rate-lr", 1)

@@ -333,9 +333,10 @@ class RateLab {
     const start = numbers(s.start);
     const count = Array.isArray(start) ? start.length : 1;
     if (typeof start !== "string" && count !== dims) {
-      // The function changed between 1-D and 2-D: start in the middle of the view.
-      const middle = (pair) => Number(((pair[0] + pair[1]) / 2).toPrecision(4));
-      s.start = dims === 1 ? String(middle(s.view.x)) : `${middle(s.view.x)}, ${middle(s.view.y)}`;
+      // The function changed between 1-D and 2-D: start off-centre in the view (the
+      // middle is often the minimum, where there is nothing to descend).
+      const near = (pair) => Number((pair[0] + 0.8 * (pair[1] - pair[0])).toPrecision(4));
+      s.start = dims === 1 ? String(near(s.view.x)) : `${near(s.view.x)}, ${near(s.view.y)}`;
       this.inputs.start.value = s.start;
       this.save();
     }

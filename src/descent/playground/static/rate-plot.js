@@ -248,7 +248,8 @@ export class Plot {
     const upto = Math.min(index, points.length - 1);
     const list = pixels(frame, points, upto);
     polyline(context, list, colour, main ? 1.5 : 1, main ? 0.55 : 0.45);
-    for (const [x, y] of list.slice(0, -1)) dot(context, x, y, main ? 3 : 2, colour, colour);
+    // Dots on the latest points only: on a long path they would merge into a smear.
+    for (const [x, y] of list.slice(-60, -1)) dot(context, x, y, main ? 3 : 2, colour, colour);
     if (upto >= 1) arrow(context, ...list[upto - 1], ...list[upto], colour, main ? 2.5 : 1.5);
     const [x, y] = list[upto];
     // (where a 2-D run converged the gradient is ~0 and its direction is noise)
