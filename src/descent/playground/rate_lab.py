@@ -7,11 +7,12 @@ at once. The page only draws. The API is described in docs/playground.md.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import math
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ..expression import Expression, ExpressionError, parse
 from ..minimize import StartError
@@ -29,6 +30,10 @@ MAX_COORDINATE = 1e6
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]  # [low, high]
+# Checked by _start (so a wrong start is one message about the start, not one per shape).
+Start = Annotated[Any, WithJsonSchema({"anyOf": [
+    {"type": "number"}, {"type": "array", "items": {"type": "number"}, "minItems": 1,
+                         "maxItems": 2}]})]
 
 
 class DescendRequest(BaseModel):
@@ -36,7 +41,7 @@ class DescendRequest(BaseModel):
 
     model_config = _STRICT
     expression: str = Field(max_length=100 * MAX_EXPRESSION)  # the 500 is checked with a message
-    start: float | list[float] = Field(description="a number (1-D) or [x, y] (2-D)")
+    start: Start = Field(description="a number (1-D) or [x, y] (2-D)")
     learning_rate: float = Field(gt=0, le=1e6)
     steps: int = Field(100, ge=0, le=10_000)
     optimizer: Literal["gd", "momentum", "adam"] = "gd"
@@ -125,8 +130,19 @@ def _finite(pair: Pair, field: str) -> Pair:
     return pair
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _start(request: DescendRequest, dims: int):
     start = request.start if isinstance(request.start, list) else [request.start]
+    if not all(_is_number(v) for v in start):
+        want = "a number" if dims == 1 else "two numbers, [x, y]"
+        shown = repr(request.start)
+        raise InputError("start", f"start must be {want}, got "
+                         f"{shown if len(shown) <= 40 else shown[:37] + '...'}")
+    if not all(math.isfinite(v) for v in start):
+        raise InputError("start", "start must be finite numbers")
     if len(start) != dims:
         want = "one number, x" if dims == 1 else "two numbers, [x, y]"
         raise InputError("start", f"start has {len(start)} number{'s' * (len(start) != 1)} but "
