@@ -49,6 +49,8 @@ class Load:
     snapshot_bytes: int = 0
     rss_start: int = 0
     rss_peak: int = 0
+    server_cpu: float = 0.0  # seconds of CPU the server used while the clients ran
+    load_average: float = 0.0  # the machine's 1-minute load average before the server started
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -58,11 +60,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server() -> tuple[subprocess.Popen, int]:
-    """A playground server in its own process, answering on the returned port."""
+def start_server(env: dict | None = None) -> tuple[subprocess.Popen, int]:
+    """A playground server in its own process (``env`` laid over this one's environment),
+    answering on the returned port."""
     port = _free_port()
     child = subprocess.Popen([sys.executable, "-c", SERVER, str(port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if child.poll() is not None:
@@ -141,12 +145,13 @@ def _watch_memory(pid: int, load: Load, stop: threading.Event) -> None:
 
 
 def run_load(clients: int = 50, duration: float = 30.0, rate: float = 5.0,
-             settings: dict | None = None) -> Load:
+             settings: dict | None = None, env: dict | None = None) -> Load:
     """Start a server, run the clients against it, stop it; what they saw."""
     import psutil
 
-    server, port = start_server()
     load, stop = Load(), threading.Event()
+    load.load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    server, port = start_server(env)
     try:
         load.rss_start = load.rss_peak = psutil.Process(server.pid).memory_info().rss
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -157,15 +162,19 @@ def run_load(clients: int = 50, duration: float = 30.0, rate: float = 5.0,
         watcher = threading.Thread(target=_watch_memory, args=(server.pid, load, stop),
                                    daemon=True)
         watcher.start()
-        begin = time.perf_counter() + 0.5  # every client has its session before the clock runs
+        process = psutil.Process(server.pid)
+        begin = time.perf_counter() + 1.0  # every client has its session before the clock runs
         threads = [threading.Thread(target=client, args=(port, settings or SETTINGS, rate,
                                                          duration, begin + i / (rate * clients),
                                                          load))
                    for i in range(clients)]
         for thread in threads:
             thread.start()
+        time.sleep(max(0.0, begin - time.perf_counter()))
+        cpu = sum(process.cpu_times()[:2])  # the steps' CPU from here: the sessions exist
         for thread in threads:
             thread.join(duration + 120)
+        load.server_cpu = sum(process.cpu_times()[:2]) - cpu
     finally:
         stop.set()
         server.terminate()
@@ -196,12 +205,18 @@ def table(load: Load, clients: int, duration: float, rate: float) -> Table:
              f"one STEP (one epoch and a full snapshot: losses, the 40 x 40 heatmap, the "
              f"weights) {rate:g} times a second for {duration:g} s, on a fixed schedule. "
              "Latency is as the client sees it, queueing in the server included; the clients "
-             f"share the machine's {os.cpu_count()} cores with the server.",
+             f"share the machine's {os.cpu_count()} cores with the server. Server CPU per step "
+             "is the server process's CPU time over the run divided by the steps answered: "
+             "what a step costs, whatever else the machine was doing. The machine's load "
+             f"average before the run was {load.load_average:.2f}: other processes' share of "
+             "the cores shows in the tail latency (p99, max), not in the median.",
         columns=["clients x steps/s", "steps answered", "errors", "late sends",
-                 "step latency p50", "p99", "max", "snapshot size", "server memory (RSS)"],
+                 "step latency p50", "p99", "max", "server CPU per step", "snapshot size",
+                 "server memory (RSS)"],
     )
     result.add(f"{clients} x {rate:g}", f"{len(ms):,}", len(load.errors), load.late,
                f"{p50:.1f} ms", f"{p99:.1f} ms", f"{max(ms, default=float('nan')):.1f} ms",
+               f"{1000 * load.server_cpu / max(len(ms), 1):.2f} ms",
                f"{load.snapshot_bytes / 1024:.1f} KiB",
                f"{load.rss_start / 2**20:.0f} MiB at start, {load.rss_peak / 2**20:.0f} MiB peak")
     result.verdicts.append(verdict("playground", f"p99 step latency with {clients} clients at "

@@ -36,6 +36,7 @@ SUITES = [
     "bench_memory",   # target 6: peak resident memory during a fit
     "bench_growth",   # target 7: time per epoch against rows and features
     "bench_expression",  # issue 11 item 15: parse + gradient of a typed formula, linear
+    "bench_playground",
 ]
 
 
