@@ -153,6 +153,16 @@ def test_restarts_return_every_run_and_the_best(client):
     assert [len(run["points"]) for run in runs] == [len(run.path) for run in same.runs]
 
 
+def test_random_starts_outside_the_domain_are_skipped_never_best(client):
+    reply = ok(client, expression="x^2 - log(x)", start=0.5, learning_rate=0.1, steps=200,
+               restarts=8, bounds=[[-1.0, 1.0]], random_state=0)
+    statuses = [run["status"] for run in reply["runs"]]
+    assert "skipped" in statuses and statuses[reply["best"]] == "converged"
+    skipped = reply["runs"][statuses.index("skipped")]
+    assert skipped["steps"] == 0 and skipped["points"][0][0] <= 0
+    assert skipped["points"][0][1] is None  # log of a negative number: no value
+
+
 def test_one_run_has_no_runs_list(client):
     reply = ok(client)
     assert reply["runs"] == [] and reply["best"] == 0

@@ -56,8 +56,8 @@ class RunReply(BaseModel):
     """One run of a request with restarts."""
 
     model_config = ConfigDict(extra="forbid")
-    points: list[list[float]]
-    status: str
+    points: list[list[float | None]]  # f is null at a skipped random start
+    status: Literal["converged", "diverged", "bouncing", "running", "skipped"]
     steps: int
     message: str
 

@@ -152,10 +152,12 @@ class LabRun:
     def steps(self) -> int:
         return len(self.path) - 1
 
-    def points(self) -> list[list[float]]:
-        """``[[x, (y,) f], ...]`` for JSON."""
+    def points(self) -> list[list[float | None]]:
+        """``[[x, (y,) f], ...]`` for JSON: None for f where it is not finite (a skipped
+        random start)."""
         coords = self.path.reshape(len(self.path), -1)
-        return np.column_stack([coords, self.losses]).tolist()
+        return [[*map(float, xy), float(f) if np.isfinite(f) else None]
+                for xy, f in zip(coords, self.losses, strict=True)]
 
 
 def judge(run, learning_rate: float) -> LabRun:

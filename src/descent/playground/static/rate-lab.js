@@ -15,7 +15,7 @@ const SURFACE_SIZE = 120;
 const FRAME_MS = 40;
 const PLAY_FRAMES = 150; // a whole run plays back in about 6 s at most
 const OPTIMIZERS = [["gd", "Gradient descent"], ["momentum", "Momentum"], ["adam", "Adam"]];
-const TERMINAL = new Set(["converged", "diverged"]);
+const TERMINAL = new Set(["converged", "diverged", "skipped"]); // runs that take no more steps
 const LABELS = { converged: "Converged", diverged: "Diverging", bouncing: "Bouncing", running: "Running" };
 
 export function mount(root) {

@@ -205,7 +205,7 @@ export class Plot {
       if (dims === 1) this.curve(context, frame, surface);
       else this.contours(context, frame, surface);
       for (const [i, run] of (scene.runs || []).entries()) {
-        if (i === scene.best) continue;
+        if (i === scene.best || run.status === "skipped") continue; // (no value to draw at)
         this.path(context, frame, run.points, scene.index, dims, COLOURS.restart, false);
       }
       if (scene.compare) this.path(context, frame, scene.compare.points, scene.index, dims, COLOURS.compare, true, scene.compare.gradients, scene.compare.status);
