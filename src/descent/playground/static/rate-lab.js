@@ -485,14 +485,17 @@ class RateLab {
       out.value.textContent = fmt(point[point.length - 1]);
       out.slope.textContent = gradient.length === 1 ? fmt(gradient[0]) : `(${gradient.map((g) => fmt(g)).join(", ")})`;
       const status = this.statusOf(main);
-      this.setStatus(status, this.words(status, main), this.index >= main.steps ? main.message : "");
+      // The server's sentence once the step shown is the run's last (at step 0 the words say it).
+      const said = this.index >= main.steps && (main.steps > 0 || status === "converged");
+      this.setStatus(status, this.words(status, main), said ? main.message : "");
     }
     out.compare.hidden = !compare;
     if (compare) {
       const status = this.statusOf(compare);
       const s = this.settings.compare;
+      const said = this.index >= compare.steps && (compare.steps > 0 || status === "converged");
       out.compare.textContent = `Compare (${s.optimizer}, rate ${s.learning_rate}): ${LABELS[status] || status}`
-        + (this.index >= compare.steps ? ` after ${compare.steps} steps. ${compare.message}` : "");
+        + (said ? `; ${compare.message}` : "");
     }
     this.legend.replaceChildren(...this.legendItems());
     this.plot.draw({ surface: this.surface, main, compare, runs: main ? main.runs : [], best: main ? main.best : 0,
