@@ -132,6 +132,18 @@ def test_the_same_settings_train_the_same_and_reset_goes_back_to_the_start(clien
     assert other["snapshot"]["network"] != a["snapshot"]["network"]
 
 
+def test_a_step_of_many_epochs_lists_the_loss_after_each(client):
+    settings = dict(dataset="gaussians", model="svm", seed=6)
+    many, one = create(client, **settings), create(client, **settings)
+    assert many["snapshot"]["losses"] == [[0, many["snapshot"]["train_loss"],
+                                           many["snapshot"]["test_loss"]]]
+    snap = step(client, many["id"], epochs=5)
+    singles = [step(client, one["id"])["losses"] for _ in range(5)]
+    assert [e for e, _, _ in snap["losses"]] == [1, 2, 3, 4, 5]
+    assert snap["losses"][-1] == [5, snap["train_loss"], snap["test_loss"]]
+    assert snap["losses"] == [entry for single in singles for entry in single]
+
+
 def test_a_step_without_a_body_is_one_epoch(client):
     session = create(client, dataset="xor", model="logistic")
     assert client.post(f"/api/models/{session['id']}/step").json()["epoch"] == 1

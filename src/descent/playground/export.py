@@ -80,7 +80,8 @@ def python_script(session) -> str:
         "",
         f"from descent import {cls}",
         "from descent.losses import get_loss",
-        "from descent.playground.datasets import make_dataset, split",
+        "from descent.playground.datasets import "
+        + ("split" if s["dataset"] == "upload" else "make_dataset, split"),
         *_data_lines(session),
         "",
         "",

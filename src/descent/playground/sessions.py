@@ -28,6 +28,7 @@ from ..models import DivergenceError
 from .datasets import BOX, DEFAULT_CURVE, make_dataset, split
 from .features import canonical, transform
 from .model_setup import build_estimator
+from .snapshot import losses
 
 GRID_SIZE = 40
 """The heatmap's points per side: 40 x 40 predictions over the box."""
@@ -103,6 +104,7 @@ class Session:
             alpha=s["alpha"], seed=s["seed"], hidden_layers=s["hidden_layers"],
             activation=s["activation"])
         self.epoch, self.status, self.message = 0, "training", ""
+        self.recent: list[tuple[int, float, float]] = []  # see train
         self._start: object | None = None
 
     def train(self, epochs: int, seconds: float | None = None) -> int:
@@ -111,8 +113,13 @@ class Session:
         holds ``self.lock``."""
         seconds = STEP_SECONDS if seconds is None else seconds
         began, done = time.perf_counter(), 0
+        # The losses after each epoch of this call but the last (the snapshot has that one),
+        # so the page's loss curve has every epoch of a many-epoch STEP.
+        self.recent = []
         while (done < epochs and self.status == "training" and self.epoch < MAX_SESSION_EPOCHS
                and (done == 0 or time.perf_counter() - began < seconds)):
+            if done > 0:
+                self.recent.append((self.epoch, *losses(self, self.estimator)))
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -124,12 +131,12 @@ class Session:
                 return done
             self.epoch += 1
             done += 1
-            losses = self.estimator.history_.loss
-            if has_diverged(losses[-1], losses[0]):
+            history = self.estimator.history_.loss
+            if has_diverged(history[-1], history[0]):
                 # Each partial_fit judges only its own epoch; across epochs it is ours to see.
                 self.status = "diverged"
-                self.message = (f"the training loss grew from {losses[0]:.4g} to "
-                                f"{losses[-1]:.4g} by epoch {self.epoch}: the steps overshoot "
+                self.message = (f"the training loss grew from {history[0]:.4g} to "
+                                f"{history[-1]:.4g} by epoch {self.epoch}: the steps overshoot "
                                 "the minimum; reset and try a smaller learning rate, e.g. "
                                 f"{smaller_rate(self.settings['learning_rate'])}")
         if self.epoch >= MAX_SESSION_EPOCHS and self.status == "training":

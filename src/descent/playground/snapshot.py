@@ -101,17 +101,32 @@ def network(session, model) -> dict:
             "weights": [rounded(w) for w in weights], "biases": [rounded(b) for b in biases]}
 
 
+def losses(session, model, S: np.ndarray | None = None) -> tuple[float, float]:
+    """(train loss, test loss) of ``model``; S, when given, holds its scores of the train
+    and then the test rows."""
+    n_train, n_test = len(session.Z_train), len(session.Z_test)
+    if S is None:
+        S = scores(model, session.Z_all[:n_train + n_test])
+    data = session.data
+    return (mean_loss(session, S[:n_train], data.y_train),
+            mean_loss(session, S[n_train:n_train + n_test], data.y_test))
+
+
 def snapshot(session) -> dict:
-    """The Snapshot of docs/playground.md, with ``status`` and ``message`` besides."""
+    """The Snapshot of docs/playground.md, with ``status``, ``message`` and ``losses``
+    (``[epoch, train_loss, test_loss]`` for every epoch the last call trained, or the
+    current epoch alone) besides."""
     model = session.model()
     S = scores(model, session.Z_all)  # train, test and grid rows in one call
-    n_train, n_test = len(session.Z_train), len(session.Z_test)
-    data = session.data
+    n = len(session.Z_train) + len(session.Z_test)
+    train_loss, test_loss = (number(v) for v in losses(session, model, S[:n]))
     return {
         "epoch": session.epoch,
-        "train_loss": number(mean_loss(session, S[:n_train], data.y_train)),
-        "test_loss": number(mean_loss(session, S[n_train:n_train + n_test], data.y_test)),
-        "grid": grid(session, S[n_train + n_test:]),
+        "train_loss": train_loss,
+        "test_loss": test_loss,
+        "losses": [[e, number(a), number(b)] for e, a, b in session.recent]
+        + [[session.epoch, train_loss, test_loss]],
+        "grid": grid(session, S[n:]),
         "network": network(session, model),
         "status": session.status,
         "message": session.message,
