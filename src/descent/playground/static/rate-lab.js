@@ -226,7 +226,8 @@ class RateLab {
       return;
     }
     this.enqueue(async () => {
-      if (!this.main || this.finished()) return;
+      // (a second press queued behind the first must not start a second playback)
+      if (!this.main || this.finished() || this.timer !== null) return;
       await this.descend(number(this.settings.steps));
       const last = this.lastStep();
       const stride = Math.max(1, Math.ceil((last - this.index) / PLAY_FRAMES));
