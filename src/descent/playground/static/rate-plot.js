@@ -256,6 +256,26 @@ export class Plot {
     const settled = dims === 2 && upto === points.length - 1 && index >= upto && status === "converged";
     if (main && gradients && gradients[upto] && !settled) this.slope(context, frame, points[upto], gradients[upto], dims, colour);
     dot(context, x, y, main ? 6 : 3.5, colour);
+    if (main) this.offPlot(context, frame, x, y, colour);
+  }
+
+  // A point beyond the view (a diverging run) is marked where it left: an arrow at the
+  // edge, pointing its way.
+  offPlot(context, frame, x, y, colour) {
+    const right = frame.left + frame.innerWidth;
+    const bottom = frame.top + frame.innerHeight;
+    if (x >= frame.left && x <= right && y >= frame.top && y <= bottom) return;
+    const ex = Math.min(right - 14, Math.max(frame.left + 14, x));
+    const ey = Math.min(bottom - 14, Math.max(frame.top + 14, y));
+    const length = Math.hypot(x - ex, y - ey) || 1;
+    arrow(context, ex - ((x - ex) / length) * 22, ey - ((y - ey) / length) * 22, ex, ey, colour, 3);
+    context.fillStyle = colour;
+    context.font = "bold 12px system-ui, sans-serif";
+    context.textAlign = ex > frame.left + frame.innerWidth / 2 ? "right" : "left";
+    context.textBaseline = ey > frame.top + frame.innerHeight / 2 ? "bottom" : "top";
+    const tx = ex + (context.textAlign === "right" ? -16 : 16);
+    const ty = ey + (context.textBaseline === "bottom" ? -8 : 8);
+    context.fillText("off the plot", tx, ty);
   }
 
   // 1-D: the tangent line through the current point (its slope is the server's gradient).
