@@ -515,6 +515,25 @@ def test_an_upload_trains_and_its_script_reads_the_same_file(client, tmp_path):
     assert float(printed["loss"]) == pytest.approx(snap["test_loss"], rel=1e-5)
 
 
+def test_an_upload_of_many_numbers_is_a_regression(client):
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0, 1000, size=(60, 2))
+    price = 3 * X[:, 0] - X[:, 1] + rng.normal(0, 5, 60)
+    text = "a,b,price\n" + "".join(f"{a:.2f},{b:.2f},{p:.2f}\n"
+                                   for (a, b), p in zip(X, price, strict=True))
+    body = client.post("/api/uploads", content=text).json()
+    assert body["task"] == "regression" and body["classes"] == []
+    assert client.post("/api/models", json={"dataset": "upload", "upload_id": body["upload_id"],
+                                            "model": "logistic"}).json()["field"] == "model"
+    session = create(client, dataset="upload", upload_id=body["upload_id"], model="linear")
+    assert session["task"] == "regression"
+    assert sorted(session["train"]["y"] + session["test"]["y"]) == pytest.approx(
+        sorted(np.round(price, 2)), rel=1e-3)
+    snap = step(client, session["id"], epochs=30)
+    assert snap["grid"]["kind"] == "prediction"
+    assert snap["test_loss"] < session["snapshot"]["test_loss"]
+
+
 @pytest.mark.parametrize("text, status", [
     ("1,2,0\n2,3,1\n3,1,0\n4,4,1\n", 422),                               # no header
     ("a,b,label\nx,2,0\ny,3,1\nz,1,0\nw,4,1\n", 422),                     # text feature
