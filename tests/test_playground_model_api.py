@@ -19,6 +19,8 @@ import descent
 from descent.playground import create_app, model_lab, sessions
 from descent.playground.datasets import make_dataset, split
 from descent.playground.features import transform
+from descent.playground.sessions import Session
+from descent.playground.snapshot import dumps, snapshot
 from descent.playground.stores import Store
 
 from .subprocesses import environment
@@ -116,6 +118,16 @@ def test_the_grid_is_the_models_own_prediction_over_the_box(client):
     expected = 1 / (1 + np.exp(-(w[0] * gx + w[1] * gy ** 2 + b)))
     assert snap["grid"]["kind"] == "probability"
     assert np.allclose(snap["grid"]["values"], expected, atol=5e-3)
+
+
+def test_the_rendered_heatmap_is_the_json_of_its_numbers():
+    session = Session.create({"dataset": "xor", "model": "mlp"})
+    session.train(3)
+    snap = snapshot(session)
+    assert json.loads(dumps(snap)) == json.loads(json.dumps(snap))
+    assert len(np.unique(snap["grid"]["values"])) > 10
+    snap["message"] = "\x00heatmap\x00"  # the mark in the user's own text changes nothing
+    assert json.loads(dumps({"snapshot": snap})) == json.loads(json.dumps({"snapshot": snap}))
 
 
 def test_the_same_settings_train_the_same_and_reset_goes_back_to_the_start(client):

@@ -9,7 +9,6 @@ a thread), so it never blocks the event loop or other users' sessions.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 import anyio
@@ -22,7 +21,7 @@ from .errors import InputError
 from .features import FEATURES
 from .model_setup import ACTIVATION_NAMES, MODELS, OPTIMIZERS, SetupError
 from .sessions import DEFAULTS, GRID_SIZE, MAX_SESSION_EPOCHS, STEP_SECONDS, Session
-from .snapshot import rounded, snapshot
+from .snapshot import dumps, rounded, snapshot
 from .stores import Store, StoreFull
 from .uploads import MAX_ROWS, MAX_UPLOAD_BYTES, read_upload
 
@@ -107,10 +106,9 @@ class ExplainRequest(BaseModel):
 
 
 def _json(body: dict, status: int = 200) -> Response:
-    # Serialized once, here: the snapshot is plain lists and floats already, and FastAPI's
-    # generic encoder walking 1,600 grid values costs more than the training step.
-    return Response(json.dumps(body, separators=(",", ":"), allow_nan=False),
-                    status_code=status, media_type="application/json")
+    # Serialized here, by snapshot.dumps: FastAPI's generic encoder walking 1,600 grid
+    # values would cost more than the training step.
+    return Response(dumps(body), status_code=status, media_type="application/json")
 
 
 def _session(store: Store, session_id: str) -> Session:
@@ -259,7 +257,7 @@ async def stream(session_id: str, request: Request, store: Sessions,
 
 
 def _event(name: str | None, body: dict) -> str:
-    data = json.dumps(body, separators=(",", ":"), allow_nan=False)
+    data = dumps(body)
     return (f"event: {name}\n" if name else "") + f"data: {data}\n\n"
 
 

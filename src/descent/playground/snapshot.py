@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -34,6 +35,56 @@ def rounded(values, digits: int = 4):
     shown = a.astype(object)
     shown[~finite] = None
     return shown.tolist()
+
+
+# Every probability the heatmap sends, 0 to 1 in steps of 0.001, as JSON text: a grid is
+# rendered by looking its values up here, ten times faster than json.dumps float by float.
+_THOUSANDTHS = np.array([repr(round(k / 1000, 3)) for k in range(1001)], dtype=object)
+_MARK = "\x00heatmap\x00"
+
+
+class Rendered(list):
+    """A nested list of numbers that carries its own JSON text in ``json``."""
+
+    __slots__ = ("json",)
+
+
+def thousandths(values: np.ndarray) -> Rendered:
+    """Rows of values in [0, 1] rounded to 3 decimals, with their JSON text rendered.
+
+    Example:
+        >>> grid = thousandths(np.array([[0.12345, 1.0], [0.0, 0.5]]))
+        >>> grid, grid.json
+        ([[0.123, 1.0], [0.0, 0.5]], '[[0.123,1.0],[0.0,0.5]]')
+    """
+    codes = np.rint(values * 1000).astype(np.intp)
+    shown = Rendered((codes / 1000).tolist())
+    shown.json = "[[" + "],[".join([",".join(row) for row in _THOUSANDTHS[codes].tolist()]) + "]]"
+    return shown
+
+
+def dumps(body: dict) -> str:
+    """``body`` as compact JSON, a snapshot's heatmap (``grid.values``, at the top or under
+    ``snapshot``) put in as rendered; no NaN or infinity is written.
+
+    Example:
+        >>> body = {"grid": {"values": thousandths(np.array([[0.25]]))}, "epoch": 3}
+        >>> dumps(body)
+        '{"grid":{"values":[[0.25]]},"epoch":3}'
+    """
+    grid = (body.get("snapshot") or body).get("grid")
+    values = grid.get("values") if isinstance(grid, dict) else None
+    if not isinstance(values, Rendered):
+        return json.dumps(body, separators=(",", ":"), allow_nan=False)
+    grid["values"] = _MARK
+    try:
+        text = json.dumps(body, separators=(",", ":"), allow_nan=False)
+    finally:
+        grid["values"] = values
+    mark = json.dumps(_MARK)
+    if text.count(mark) != 1:  # the mark inside the user's own text (a column name): play safe
+        return json.dumps(body, separators=(",", ":"), allow_nan=False)
+    return text.replace(mark, values.json)
 
 
 def number(value: float, digits: int = 6) -> float | None:
@@ -86,8 +137,12 @@ def grid(session, S: np.ndarray) -> dict:
             values = numerics.sigmoid(S)
     n = len(session.grid_axis)
     low, high = session.data.box
-    return {"x": [low, high], "y": [low, high], "size": n, "kind": kind,
-            "values": rounded(values.reshape(n, n), 3 if kind != "prediction" else 4)}
+    values = values.reshape(n, n)
+    if kind != "prediction" and np.isfinite(values).all():
+        shown = thousandths(values)
+    else:
+        shown = rounded(values, 3 if kind != "prediction" else 4)
+    return {"x": [low, high], "y": [low, high], "size": n, "kind": kind, "values": shown}
 
 
 def network(session, model) -> dict:
