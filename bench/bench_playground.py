@@ -191,40 +191,49 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered))) - 1))]
 
 
-def table(load: Load, clients: int, duration: float, rate: float) -> Table:
+def _row(result: Table, load: Load, clients: int, rate: float) -> tuple[float, float]:
     ms = [t * 1000 for t in load.latencies]
     p50 = statistics.median(ms) if ms else float("nan")
     p99 = percentile(ms, 0.99) if ms else float("inf")
-    result = Table(
-        title="Playground under load: model-lab steps from many users",
-        note=f"A `descent playground` server (uvicorn, its own process) and {clients} clients "
-             f"(threads, keep-alive connections, one model-lab session each: "
-             f"{SETTINGS['model'].upper()} {SETTINGS['hidden_layers']} on the "
-             f"{SETTINGS['dataset']} set, {SETTINGS['n_points']} points, "
-             f"{len(SETTINGS['features'])} features, {SETTINGS['optimizer']}) each asking for "
-             f"one STEP (one epoch and a full snapshot: losses, the 40 x 40 heatmap, the "
-             f"weights) {rate:g} times a second for {duration:g} s, on a fixed schedule. "
-             "Latency is as the client sees it, queueing in the server included; the clients "
-             f"share the machine's {os.cpu_count()} cores with the server. Server CPU per step "
-             "is the server process's CPU time over the run divided by the steps answered: "
-             "what a step costs, whatever else the machine was doing. The machine's load "
-             f"average before the run was {load.load_average:.2f}: other processes' share of "
-             "the cores shows in the tail latency (p99, max), not in the median.",
-        columns=["clients x steps/s", "steps answered", "errors", "late sends",
-                 "step latency p50", "p99", "max", "server CPU per step", "snapshot size",
-                 "server memory (RSS)"],
-    )
     result.add(f"{clients} x {rate:g}", f"{len(ms):,}", len(load.errors), load.late,
                f"{p50:.1f} ms", f"{p99:.1f} ms", f"{max(ms, default=float('nan')):.1f} ms",
                f"{1000 * load.server_cpu / max(len(ms), 1):.2f} ms",
                f"{load.snapshot_bytes / 1024:.1f} KiB",
                f"{load.rss_start / 2**20:.0f} MiB at start, {load.rss_peak / 2**20:.0f} MiB peak")
+    return p50, p99
+
+
+def table(runs: list[tuple[Load, int, float]], duration: float, rate: float) -> Table:
+    """The table of ``runs`` ((load, clients, duration) each, the last one judged)."""
+    load, clients, _ = runs[-1]
+    result = Table(
+        title="Playground under load: model-lab steps from many users",
+        note=f"A `descent playground` server (uvicorn, its own process) and N clients "
+             f"(threads, keep-alive connections, one model-lab session each: "
+             f"{SETTINGS['model'].upper()} {SETTINGS['hidden_layers']} on the "
+             f"{SETTINGS['dataset']} set, {SETTINGS['n_points']} points, "
+             f"{len(SETTINGS['features'])} features, {SETTINGS['optimizer']}) each asking for "
+             f"one STEP (one epoch and a full snapshot: losses, the 40 x 40 heatmap, the "
+             f"weights) {rate:g} times a second, on a fixed schedule, for {duration:g} s "
+             "(the one-client row: a step without company, for a shorter time). "
+             "Latency is as the client sees it, queueing in the server included; the clients "
+             f"share the machine's {os.cpu_count()} cores with the server. Server CPU per step "
+             "is the server process's CPU time over the run divided by the steps answered: "
+             "what a step costs, whatever else the machine was doing. The machine's load "
+             f"average before the last run was {load.load_average:.2f}: other processes' "
+             "share of the cores shows in the latencies.",
+        columns=["clients x steps/s", "steps answered", "errors", "late sends",
+                 "step latency p50", "p99", "max", "server CPU per step", "snapshot size",
+                 "server memory (RSS)"],
+    )
+    for each, n, _ in runs:
+        _, p99 = _row(result, each, n, rate)
     result.verdicts.append(verdict("playground", f"p99 step latency with {clients} clients at "
                                    f"{rate:g} steps/s", p99, TARGET_MS, unit=" ms"))
     if load.errors:
         result.bounds.append(f"{len(load.errors)} failed request(s), e.g. {load.errors[0]}")
     if p99 > TARGET_MS:
-        per_step = load.server_cpu / max(len(ms), 1)
+        per_step = load.server_cpu / max(len(load.latencies), 1)
         result.bounds.append(
             f"the server used {1000 * per_step:.2f} ms of CPU a step: {clients * rate:g} steps "
             f"a second need {per_step * clients * rate:.2f} s of CPU each second, of the one "
@@ -235,9 +244,16 @@ def table(load: Load, clients: int, duration: float, rate: float) -> Table:
     return result
 
 
+def measure(clients: int, duration: float, rate: float) -> Table:
+    """One client alone for a few seconds, then ``clients`` together: the table."""
+    alone = run_load(1, min(duration, 5.0), rate)
+    crowd = run_load(clients, duration, rate)
+    return table([(alone, 1, min(duration, 5.0)), (crowd, clients, duration)], duration, rate)
+
+
 def run(quick: bool = False) -> list[Table]:
     clients, duration, rate = (10, 3.0, 5.0) if quick else (50, 30.0, 5.0)
-    return [table(run_load(clients, duration, rate), clients, duration, rate)]
+    return [measure(clients, duration, rate)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,9 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.model:
         SETTINGS["model"] = args.model
-    load = run_load(args.clients, args.duration, args.rate)
-    print(table(load, args.clients, args.duration, args.rate).markdown())
-    return 1 if load.errors else 0
+    result = measure(args.clients, args.duration, args.rate)
+    print(result.markdown())
+    return 1 if any("failed request" in b for b in result.bounds) else 0
 
 
 if __name__ == "__main__":
