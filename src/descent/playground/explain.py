@@ -11,7 +11,6 @@ hidden layers move too, by backpropagation).
 from __future__ import annotations
 
 import copy
-import warnings
 
 import numpy as np
 from sklearn.base import clone
@@ -89,8 +88,7 @@ def explain_point(session, index: int) -> dict:
     z, y = session.Z_train[index], data.y_train[index:index + 1]
     stepper = _stepper(session)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):  # thread-local, unlike warnings.catch_warnings
             stepper.partial_fit(z[None, :], y, classes=data.classes or None)
     except DivergenceError as err:
         raise InputError("point", f"the step on this point diverged: {err}") from None

@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -121,8 +120,7 @@ class Session:
             if done > 0:
                 self.recent.append((self.epoch, *losses(self, self.estimator)))
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
+                with np.errstate(all="ignore"):  # thread-local, unlike warnings.catch_warnings
                     self.estimator.partial_fit(self.Z_train, self.data.y_train,
                                                classes=self.data.classes or None)
             except DivergenceError as err:
@@ -164,8 +162,7 @@ def starting_model(estimator, X, y, classes):
     """
     start = clone(estimator).set_params(record_path=True)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):  # thread-local, unlike warnings.catch_warnings
             start.partial_fit(X, y, classes=classes or None)
     except DivergenceError:
         pass  # the path's first point was recorded before any step
