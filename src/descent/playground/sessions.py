@@ -163,7 +163,8 @@ def starting_model(estimator, X, y, classes):
     start = clone(estimator).set_params(record_path=True)
     try:
         with np.errstate(all="ignore"):  # thread-local, unlike warnings.catch_warnings
-            start.partial_fit(X, y, classes=classes or None)
+            # One row is enough: the start depends on the seed and the shapes, not the data.
+            start.partial_fit(X[:1], y[:1], classes=classes or None)
     except DivergenceError:
         pass  # the path's first point was recorded before any step
     first = copy.deepcopy(start.history_.path[0])
