@@ -238,6 +238,7 @@ async def stream(session_id: str, request: Request, store: Sessions,
         for _ in range(epochs):
             if await request.is_disconnected():
                 return
+            store.get(session_id)  # a session that streams is in use: keep it from expiring
             try:
                 shot = await anyio.to_thread.run_sync(_one_epoch, session)
             except InputError as err:
