@@ -141,6 +141,12 @@ def test_a_bad_upload_is_refused_on_the_file_field_without_naming_a_temporary_pa
     assert "descent-upload-" not in message and "/tmp" not in message
 
 
+def test_a_very_wide_upload_is_refused_at_once():
+    text = ",".join(f"c{i}" for i in range(80_000)) + "\n" + ",".join("1" * 80_000) + "\n"
+    with pytest.raises(DatasetError, match="80,000 columns"):
+        read_upload(text)
+
+
 def test_an_upload_over_the_row_limit_is_refused():
     rows = "".join(f"{i},{i % 7},{i % 2}\n" for i in range(MAX_ROWS + 1))
     with pytest.raises(DatasetError, match="rows"):

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,10 @@ def read_upload(text: str) -> Upload:
     if not text.strip():
         raise DatasetError("file", "the file is empty; upload a CSV with a header line and "
                            "three columns: two features and the target")
+    header = next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0]]), [])
+    if len(header) > 3:  # refused before the reader spends seconds on 80,000 columns
+        raise DatasetError("file", f"the file has {len(header):,} columns; the lab needs "
+                           "exactly three: two numeric features, then the target")
     with tempfile.TemporaryDirectory(prefix="descent-upload-") as folder:
         path = Path(folder) / "upload.csv"
         path.write_text(text, encoding="utf-8")
