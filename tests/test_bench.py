@@ -34,6 +34,9 @@ TABLES = {
     "Expression cost: parse and gradient time against the length of the text": [
         "prepare: time: median (min-max)", "gradient: time: median (min-max)",
         "throughput (prepare + gradient)"],
+    "Playground under load: model-lab steps from many users": [
+        "steps answered", "errors", "step latency p50", "p99", "server CPU per step",
+        "server memory (RSS)"],
 }
 
 
@@ -66,7 +69,8 @@ def test_the_record_names_the_machine_libraries_and_blas(quick_run):
 def test_each_benchmark_writes_its_table(quick_run, heading):
     section = _section(quick_run.read_text(), heading)
     header = next(line for line in section.splitlines() if line.startswith("| "))
-    first = {"Growth": "series", "Expression": "shape"}.get(heading.split()[0], "method")
+    first = {"Growth": "series", "Expression": "shape",
+             "Playground": "clients x steps/s"}.get(heading.split()[0], "method")
     for column in [first, *TABLES[heading]]:
         assert f" {column} |" in header, (heading, column)
     rows = [line for line in section.splitlines()
