@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from importlib.resources import files
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .errors import InputError, input_error_handler, validation_error_handler
 from .guards import LOOPBACK_HOSTS, Guard
+from .workers import Workers
 
 STATIC = files("descent.playground") / "static"
 
@@ -35,6 +37,10 @@ def create_app(allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS) -> FastAP
     # and its schema at /api/openapi.json.
     app = FastAPI(title="descent playground", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
+    # Heavy work queues for a few threads (workers.py); `stopping` tells open streams
+    # that the server is shutting down (set by server.py on Ctrl-C).
+    app.state.workers = Workers()
+    app.state.stopping = threading.Event()
     app.add_exception_handler(InputError, input_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.include_router(rate_lab, prefix="/api")
@@ -51,3 +57,13 @@ def create_app(allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS) -> FastAP
 
     app.add_middleware(Guard, allowed_hosts=allowed_hosts)
     return app
+
+
+def workers(request: Request) -> Workers:
+    """The app's work queue, for endpoints: ``pool: Workers = Depends(workers)``."""
+    return request.app.state.workers
+
+
+def stopping(request: Request) -> threading.Event:
+    """Set once the server is shutting down: long streams end at their next event."""
+    return request.app.state.stopping
