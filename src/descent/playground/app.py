@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from importlib.resources import files
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -58,12 +58,3 @@ def create_app(allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS) -> FastAP
     app.add_middleware(Guard, allowed_hosts=allowed_hosts)
     return app
 
-
-def workers(request: Request) -> Workers:
-    """The app's work queue, for endpoints: ``pool: Workers = Depends(workers)``."""
-    return request.app.state.workers
-
-
-def stopping(request: Request) -> threading.Event:
-    """Set once the server is shutting down: long streams end at their next event."""
-    return request.app.state.stopping

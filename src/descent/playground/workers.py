@@ -18,6 +18,8 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from fastapi import Request
+
 from .errors import InputError
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -59,3 +61,13 @@ class Workers:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def workers(request: Request) -> Workers:
+    """The app's work queue, for endpoints: ``pool: Annotated[Workers, Depends(workers)]``."""
+    return request.app.state.workers
+
+
+def stopping(request: Request) -> threading.Event:
+    """Set once the server is shutting down, so long streams end at their next event."""
+    return request.app.state.stopping
