@@ -33,6 +33,20 @@ def run_child(code: str, env: dict | None = None, cwd=None) -> tuple[dict, str]:
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 
 
+def run_children(code: str, envs: list[dict | None]) -> list[tuple[dict, str]]:
+    """``run_child(code, env)`` for each of ``envs``, all at once (each compiles on its own
+    core), in the order given."""
+    children = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=environment(env))
+                for env in envs]
+    results = []
+    for child in children:
+        out, err = child.communicate(timeout=300)
+        assert child.returncode == 0, err
+        results.append((json.loads(out.strip().splitlines()[-1]), err))
+    return results
+
+
 def run_python(code: str, env: dict | None = None, cwd=None):
     """Run ``code`` in a new interpreter; its last line of output, read as JSON."""
     return run_child(code, env, cwd)[0]

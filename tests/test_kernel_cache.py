@@ -24,7 +24,7 @@ import descent
 from descent.kernels import cache
 from descent.kernels.order import _python_shuffle_by
 
-from .subprocesses import run_child
+from .subprocesses import run_child, run_children
 
 SRC = Path(descent.__file__).resolve().parent
 needs_numba = pytest.mark.skipif(importlib.util.find_spec("numba") is None,
@@ -262,8 +262,9 @@ print(json.dumps({"coef": [m.coef_.ravel().tolist() + np.ravel(m.intercept_).tol
 
 @needs_numba
 def test_the_portable_path_fits_the_same_as_the_assembly_path():
-    native, _ = run_child(FIT, {"DESCENT_JIT": "1", "DESCENT_JIT_PORTABLE": None})
-    portable, _ = run_child(FIT, {"DESCENT_JIT": "1", "DESCENT_JIT_PORTABLE": "1"})
+    (native, _), (portable, _) = run_children(FIT, [
+        {"DESCENT_JIT": "1", "DESCENT_JIT_PORTABLE": None},
+        {"DESCENT_JIT": "1", "DESCENT_JIT_PORTABLE": "1"}])
     assert native["loaded"] and portable["loaded"]
     assert portable["identity"] and not portable["opaque"]
     assert "portable" in portable["describe"]
