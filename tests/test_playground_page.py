@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from descent.playground import create_app
 from descent.playground.app import STATIC
-from descent.playground.guards import MAX_BODY_BYTES, json_depth
+from descent.playground.guards import MAX_BODY_BYTES, MAX_BODY_MESSAGES, Guard, json_depth
 
 from .subprocesses import environment
 
@@ -61,6 +61,88 @@ def test_deep_json_is_refused_without_recursion(client):
     body = b"[" * 200_000 + b"]" * 200_000
     reply = client.post("/api/descend", content=body, headers={"content-type": "application/json"})
     assert reply.status_code == 422 and "deep" in reply.json()["error"]
+
+
+@pytest.mark.parametrize("content_type", ["Application/JSON", "application/merge+json", None])
+def test_deep_json_is_refused_whatever_the_case_of_its_type_or_with_none(client, content_type):
+    headers = {"content-type": content_type} if content_type else {}
+    body = b"[" * 2000 + b"]" * 2000
+    reply = client.post("/api/descend", content=body, headers=headers)
+    assert reply.status_code == 422 and "deep" in reply.json()["error"]
+
+
+def _through_guard(pieces: list[bytes]):
+    """``pieces`` sent through the Guard as one POST's body messages: (status, body seen)."""
+    import asyncio
+
+    seen, sent = [], []
+
+    async def inner(scope, receive, send):
+        seen.append((await receive())["body"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive():
+        last = len(sent) == len(pieces) - 1
+        sent.append(1)
+        return {"type": "http.request", "body": pieces[len(sent) - 1], "more_body": not last}
+
+    replies = []
+
+    async def send(message):
+        replies.append(message)
+
+    scope = {"type": "http", "method": "POST", "headers": [(b"host", b"127.0.0.1")]}
+    asyncio.run(Guard(inner)(scope, receive, send))
+    return replies[0]["status"], seen[0] if seen else None
+
+
+def test_a_body_in_many_small_pieces_is_joined_once_and_capped():
+    status, seen = _through_guard([b"a" * 1000] * 1000)
+    assert status == 200 and seen == b"a" * 1_000_000
+    started = time.perf_counter()
+    status, seen = _through_guard([b"a"] * (MAX_BODY_BYTES - 1))
+    assert status == 400 and seen is None
+    assert time.perf_counter() - started < 1.0
+    status, _ = _through_guard([b"a"] * MAX_BODY_MESSAGES)
+    assert status == 200
+
+
+def test_a_body_that_is_not_json_names_no_field(client):
+    reply = client.post("/api/descend", content=b'{"expression": "x^2",, }',
+                        headers={"content-type": "application/json"})
+    assert reply.status_code == 422
+    assert reply.json() == {"error": "the request body is not valid JSON", "field": None}
+
+
+def test_an_unknown_key_is_echoed_as_a_short_excerpt(client):
+    key = "k" * 900_000
+    reply = client.post("/api/descend", json={"expression": "x^2", "start": 1,
+                                              "learning_rate": 0.1, key: 1})
+    assert reply.status_code == 422 and len(reply.content) < 300
+    body = reply.json()
+    assert body["field"] == "k" * 57 + "..." and "not a known setting" in body["error"]
+
+
+@pytest.mark.parametrize("method, path, status", [
+    ("GET", "/api/nothing-here", 404), ("GET", "/api/descend", 405),
+    ("PUT", "/api/presets", 405)])
+def test_routing_errors_have_the_one_error_shape(client, method, path, status):
+    reply = client.request(method, path)
+    assert reply.status_code == status
+    assert set(reply.json()) == {"error", "field"} and reply.json()["field"] is None
+    assert "docs/playground.md" in reply.json()["error"]
+
+
+@pytest.mark.parametrize("host", ["localhost:1@evil.com", "[::1]evil", "127.0.0.1:80:80",
+                                  "127.0.0.1:", "evil.com", "127.0.0.1 .evil"])
+def test_a_host_that_is_not_exactly_loopback_and_a_port_is_refused(client, host):
+    assert client.get("/api/presets", headers={"host": host}).status_code == 421
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost:8765", "[::1]:8765", "LOCALHOST"])
+def test_loopback_hosts_with_or_without_a_port_are_served(client, host):
+    assert client.get("/api/presets", headers={"host": host}).status_code == 200
 
 
 def test_json_depth_ignores_brackets_inside_strings():

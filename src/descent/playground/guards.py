@@ -8,6 +8,7 @@ Content-Length, or sends none, is still cut off at the limit).
 from __future__ import annotations
 
 import json
+import re
 
 MAX_BODY_BYTES = 1 << 20
 """The largest request body (a CSV upload is the only big one): 1 MiB."""
@@ -15,7 +16,15 @@ MAX_BODY_BYTES = 1 << 20
 MAX_JSON_DEPTH = 32
 """The deepest nesting a JSON body may have (the API's own bodies use 3)."""
 
+MAX_BODY_MESSAGES = 4096
+"""The most pieces a body may arrive in. A 1 MiB upload over a slow link comes in a few
+hundred; a client sending it a byte at a time would keep the server busy for nothing."""
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+# A Host header is a name or an IPv4 address, or an IPv6 address in brackets, then an
+# optional :port, and nothing else ("localhost:1@evil.com" and "[::1]evil" are not hosts).
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::[0-9]{1,5})?")
 
 # The page is ours alone: no script, style or connection to any other origin.
 SECURITY_HEADERS = [
@@ -58,14 +67,27 @@ def json_depth(raw: bytes) -> int:
     return deepest
 
 
-def _host_name(headers: list[tuple[bytes, bytes]]) -> str:
+def host_name(headers: list[tuple[bytes, bytes]]) -> str:
+    """The name in the Host header, without its port; "" when it is missing or malformed.
+
+    Example:
+        >>> host_name([(b"host", b"LocalHost:8765")]), host_name([(b"host", b"[::1]:80")])
+        ('localhost', '[::1]')
+        >>> host_name([(b"host", b"localhost:1@evil.com")]), host_name([(b"host", b"[::1]x")])
+        ('', '')
+    """
     for name, value in headers:
         if name == b"host":
-            host = value.decode("latin-1").strip().lower()
-            if host.startswith("["):
-                return host.split("]")[0] + "]"
-            return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+            match = _HOST.fullmatch(value.decode("latin-1").strip().lower())
+            return match.group(1) if match else ""
     return ""
+
+
+def _wants_depth_check(headers: list[tuple[bytes, bytes]]) -> bool:
+    # FastAPI reads a body as JSON when its type says JSON (any case, "+json" too) and
+    # when it has no type at all; those are the bodies whose depth matters.
+    content_type = next((v for k, v in headers if k == b"content-type"), None)
+    return content_type is None or b"json" in content_type.lower()
 
 
 async def _reply(send, status: int, message: str, field: str | None = None) -> None:
@@ -93,7 +115,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = scope.get("headers", [])
-        if self.allowed_hosts is not None and _host_name(headers) not in self.allowed_hosts:
+        if self.allowed_hosts is not None and host_name(headers) not in self.allowed_hosts:
             await _reply(send, 421, "this server answers only to "
                          f"{', '.join(self.allowed_hosts)}; open the address it printed")
             return
@@ -104,19 +126,26 @@ class Guard:
             return
         body = b""
         if scope["method"] in ("POST", "PUT", "PATCH"):
-            more = True
+            chunks: list[bytes] = []  # joined once: `body += chunk` is quadratic
+            size, more = 0, True
             while more:
                 message = await receive()
                 if message["type"] == "http.disconnect":
                     return
-                body += message.get("body", b"")
+                chunk = message.get("body", b"")
+                chunks.append(chunk)
+                size += len(chunk)
                 more = message.get("more_body", False)
-                if len(body) > self.max_body:
+                if size > self.max_body:
                     await _reply(send, 413, f"the request body is over {self.max_body:,} "
                                  "bytes; send a smaller one")
                     return
-            content_type = next((v for k, v in headers if k == b"content-type"), b"")
-            if b"json" in content_type and json_depth(body) > MAX_JSON_DEPTH:
+                if more and len(chunks) >= MAX_BODY_MESSAGES:
+                    await _reply(send, 400, f"the request body came in over "
+                                 f"{MAX_BODY_MESSAGES:,} pieces; send it in fewer, larger ones")
+                    return
+            body = b"".join(chunks)
+            if _wants_depth_check(headers) and json_depth(body) > MAX_JSON_DEPTH:
                 await _reply(send, 422, f"the JSON body nests more than {MAX_JSON_DEPTH} "
                              "levels deep; the API's bodies need 3")
                 return
