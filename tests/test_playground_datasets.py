@@ -7,6 +7,7 @@ import pytest
 
 from descent import Perceptron
 from descent.playground.datasets import BOX, DATASETS, DatasetError, make_dataset, split
+from descent.playground.errors import InputError
 from descent.playground.features import FEATURES, canonical, transform
 from descent.playground.stores import Store, StoreFull
 from descent.playground.uploads import MAX_ROWS, read_upload
@@ -136,6 +137,7 @@ def test_an_upload_with_two_numbers_is_a_classification_and_with_many_a_regressi
 def test_a_bad_upload_is_refused_on_the_file_field_without_naming_a_temporary_path(text, words):
     with pytest.raises(DatasetError) as caught:
         read_upload(text)
+    assert isinstance(caught.value, InputError) and caught.value.status == 422
     message = str(caught.value)
     assert caught.value.field == "file" and words in message, message
     assert "descent-upload-" not in message and "/tmp" not in message
@@ -163,11 +165,27 @@ class Clock:
 
 
 def test_a_store_evicts_the_least_recently_used_idle_item_when_full():
-    store = Store(capacity=2, idle_seconds=100)
+    clock, dropped = Clock(), []
+    store = Store(capacity=2, idle_seconds=100, clock=clock, keep_seconds=10,
+                  on_drop=dropped.append)
     a, b = store.add("a"), store.add("b")
+    clock.now = 5
+    with pytest.raises(StoreFull):  # both used in the last 10 s: neither is pushed out
+        store.add("c")
+    clock.now = 11
     assert store.get(a) == "a"
     store.add("c")
     assert store.get(b) is None and store.get(a) == "a" and len(store) == 2
+    assert dropped == ["b"]
+
+
+def test_an_item_that_leaves_the_store_is_handed_to_on_drop():
+    clock, dropped = Clock(), []
+    store = Store(capacity=5, idle_seconds=10, clock=clock, on_drop=dropped.append)
+    a, _ = store.add("a"), store.add("b")
+    assert store.remove(a) and dropped == ["a"]
+    clock.now = 20
+    assert len(store) == 0 and dropped == ["a", "b"]
 
 
 def test_a_full_store_of_busy_items_refuses():

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import descent
-from descent.playground import create_app, model_lab, sessions
+from descent.playground import create_app, model_access, model_lab, sessions
 from descent.playground.datasets import make_dataset, split
 from descent.playground.features import transform
 from descent.playground.sessions import Session
@@ -248,7 +249,8 @@ def small():
     """A client whose session store holds 2 sessions, idle for at most 60 (fake) seconds."""
     app = create_app()
     clock = Clock()
-    store = Store(2, 60, busy=lambda s: s.lock.locked(), clock=clock)
+    store = Store(2, 60, busy=Session.busy, clock=clock, keep_seconds=10,
+                  on_drop=Session.close)
     app.dependency_overrides[model_lab.sessions] = lambda: store
     return TestClient(app, base_url="http://127.0.0.1"), clock, store
 
@@ -257,10 +259,20 @@ def test_a_full_store_evicts_the_least_recently_used_session(small):
     client, clock, _ = small
     a = create(client, dataset="circle", model="logistic")["id"]
     b = create(client, dataset="circle", model="logistic")["id"]
-    step(client, a)  # b is now the least recently used
+    clock.now = 20
+    step(client, a)  # b is now the least recently used, unused for 20 s
     create(client, dataset="circle", model="logistic")
     assert client.post(f"/api/models/{b}/step").status_code == 404
     assert client.post(f"/api/models/{a}/step").status_code == 200
+
+
+def test_sessions_used_recently_are_not_evicted_a_new_one_is_503(small):
+    client, clock, _ = small
+    ids = [create(client, dataset="circle", model="logistic")["id"] for _ in range(2)]
+    clock.now = 5  # both used 5 s ago: someone is still at them
+    reply = client.post("/api/models", json={"dataset": "circle", "model": "logistic"})
+    assert reply.status_code == 503 and "in use in the last minute" in reply.json()["error"]
+    assert all(client.post(f"/api/models/{i}/step").status_code == 200 for i in ids)
 
 
 def test_sessions_expire_when_idle(small):
@@ -279,10 +291,11 @@ def test_every_slot_busy_is_503_and_a_busy_session_is_409(small, monkeypatch):
     held = [store.get(i) for i in ids]
     for session in held:
         session.lock.acquire()
-    monkeypatch.setattr(model_lab, "LOCK_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(model_access, "LOCK_WAIT_SECONDS", 0.05)
     try:
+        small[1].now = 30  # idle long enough to evict, but busy
         reply = client.post("/api/models", json={"dataset": "circle", "model": "logistic"})
-        assert reply.status_code == 503 and "busy" in reply.json()["error"]
+        assert reply.status_code == 503 and "in use" in reply.json()["error"]
         reply = client.post(f"/api/models/{ids[0]}/step")
         assert reply.status_code == 409 and "busy" in reply.json()["error"]
     finally:
@@ -563,3 +576,94 @@ def test_an_upload_that_is_not_utf8_is_422(client):
     reply = client.post("/api/uploads", content=b"a,b,c\n\xff\xfe,1,2\n",
                         headers={"content-type": "text/csv"})
     assert reply.status_code == 422 and reply.json()["field"] == "file"
+
+
+# ----- many requests, streams and closed sessions (real uvicorn) -----------------------------
+def _post(url, body=None, method="POST"):
+    request = Request(url, data=json.dumps(body or {}).encode(), method=method,
+                      headers={"content-type": "application/json"})
+    try:
+        with urlopen(request, timeout=20) as reply:
+            return reply.status, json.loads(reply.read())
+    except HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_many_steps_on_one_session_do_not_hold_up_another_user(playground_url):
+    _, busy = _post(playground_url + "/api/models", {"dataset": "circle", "model": "mlp"})
+    _, mine = _post(playground_url + "/api/models", {"dataset": "circle", "model": "logistic"})
+    stop, codes = threading.Event(), []
+
+    def hammer():
+        while not stop.is_set():
+            codes.append(_post(f"{playground_url}/api/models/{busy['id']}/step",
+                               {"epochs": 5})[0])
+
+    threads = [threading.Thread(target=hammer) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.5)  # every hammer thread has a request in the server
+        waits = []
+        for _ in range(5):
+            began = time.perf_counter()
+            status, _ = _post(f"{playground_url}/api/models/{mine['id']}/step")
+            assert status == 200
+            with urlopen(playground_url + "/api/options", timeout=20) as reply:
+                assert reply.status == 200
+            waits.append(time.perf_counter() - began)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    assert max(waits) < 0.5, waits  # it waited ~4.6 s when the waits held threads
+    assert 200 in codes and set(codes) <= {200, 409}
+
+
+def _open_stream(playground_url, sid, query="epochs=1000&interval=0.02"):
+    stream = urlopen(f"{playground_url}/api/models/{sid}/stream?{query}", timeout=10)
+    seen = 0
+    while seen < 2:
+        if stream.readline().startswith(b"data:"):
+            seen += 1
+    return stream
+
+
+def test_a_deleted_sessions_stream_ends_at_the_next_epoch(playground_url):
+    _, made = _post(playground_url + "/api/models", {"dataset": "circle", "model": "logistic"})
+    stream = _open_stream(playground_url, made["id"])
+    status, _ = _post(f"{playground_url}/api/models/{made['id']}", method="DELETE")
+    assert status == 200
+    began, rest = time.perf_counter(), stream.read().decode()  # read() returns at the end
+    stream.close()
+    assert time.perf_counter() - began < 2 and "event: end" in rest
+    assert rest.count("data:") <= 3  # the end event and at most an epoch or two in flight
+
+
+def test_one_session_plays_in_one_stream_at_a_time(playground_url):
+    _, made = _post(playground_url + "/api/models", {"dataset": "circle", "model": "logistic"})
+    stream = _open_stream(playground_url, made["id"])
+    try:
+        with pytest.raises(HTTPError) as second:
+            urlopen(f"{playground_url}/api/models/{made['id']}/stream?epochs=5", timeout=10)
+        assert second.value.code == 409
+        assert "already playing" in json.loads(second.value.read())["error"]
+    finally:
+        stream.close()
+    deadline = time.monotonic() + 5
+    while True:  # the first stream's slot comes back once the server sees it closed
+        try:
+            with urlopen(f"{playground_url}/api/models/{made['id']}/stream?epochs=2",
+                         timeout=10) as again:
+                assert again.read().count(b"data:") == 3
+            break
+        except HTTPError as err:
+            assert err.code == 409 and time.monotonic() < deadline
+            time.sleep(0.05)
+
+
+def test_the_streams_are_capped_in_all(client, monkeypatch):
+    monkeypatch.setattr(model_access.STREAMS, "limit", 0)
+    sid = create(client, dataset="circle", model="logistic")["id"]
+    reply = client.get(f"/api/models/{sid}/stream?epochs=2")
+    assert reply.status_code == 503 and "streaming" in reply.json()["error"]

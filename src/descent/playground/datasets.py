@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InputError
+
 BOX = 3.0
 """The data's square is [-BOX, BOX] on both axes; the heatmap covers the same square."""
 
@@ -39,12 +41,9 @@ DEFAULT_CURVE = "sin(3*x)"
 MAX_CURVE_LENGTH = 200
 
 
-class DatasetError(ValueError):
-    """A data set cannot be made from these settings; ``field`` is the setting at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class DatasetError(InputError):
+    """A data set cannot be made from these settings (422); ``field`` is the setting at
+    fault."""
 
 
 def make_dataset(name: str, n_points: int = 200, noise: float = 0.1, seed: int = 0,

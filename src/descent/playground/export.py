@@ -15,7 +15,7 @@ from pathlib import Path
 from ..model_io import save
 from .datasets import BOX
 from .features import NUMPY_SPELLING
-from .model_setup import estimator_class, estimator_params, loss_name
+from .model_setup import estimator_class, loss_name
 
 
 def model_file(session) -> tuple[str, bytes]:
@@ -25,15 +25,6 @@ def model_file(session) -> tuple[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="descent-export-") as folder:
         path = save(session.estimator, Path(folder) / name)
         return name, path.read_bytes()
-
-
-def _setup(session) -> dict:
-    s = session.settings
-    return estimator_params(
-        s["model"], session.data.task, len(session.Z_train), learning_rate=s["learning_rate"],
-        batch_size=s["batch_size"], optimizer=s["optimizer"], penalty=s["penalty"],
-        alpha=s["alpha"], seed=s["seed"], hidden_layers=s["hidden_layers"],
-        activation=s["activation"])
 
 
 def _data_lines(session) -> list[str]:
@@ -68,7 +59,7 @@ def python_script(session) -> str:
     """
     s, data = session.settings, session.data
     cls = estimator_class(s["model"], data.task).__name__
-    arguments = ", ".join(f"{key}={value!r}" for key, value in _setup(session).items())
+    arguments = ", ".join(f"{key}={value!r}" for key, value in session.estimator_params().items())
     columns = ", ".join(NUMPY_SPELLING[name] for name in session.features)
     fit_classes = f", classes={data.classes!r}" if data.classes else ""
     target = (f"(y_test == {data.classes[1]!r}).astype(float)" if data.classes

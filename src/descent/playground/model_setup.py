@@ -23,6 +23,7 @@ from ..models import (
 )
 from ..models._validation import OPTIMIZER_NAMES
 from ..models.backprop import ACTIVATIONS
+from .errors import InputError
 
 #: name -> (label, task: "classification", "regression" or "both").
 MODELS = {
@@ -43,12 +44,9 @@ ACTIVATION_NAMES = tuple(ACTIVATIONS)
 OPTIMIZERS = OPTIMIZER_NAMES
 
 
-class SetupError(ValueError):
-    """A model cannot be built from these settings; ``field`` is the setting at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class SetupError(InputError):
+    """A model cannot be built from these settings (422); ``field`` is the setting at
+    fault."""
 
 
 def loss_name(model: str, task: str) -> str:

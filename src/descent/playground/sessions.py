@@ -26,7 +26,7 @@ from ..divergence import has_diverged, smaller_rate
 from ..models import DivergenceError
 from .datasets import BOX, DEFAULT_CURVE, make_dataset, split
 from .features import canonical, transform
-from .model_setup import build_estimator
+from .model_setup import estimator_class, estimator_params
 from .snapshot import losses
 
 GRID_SIZE = 40
@@ -86,6 +86,9 @@ class Session:
         # All three in one matrix: a snapshot scores them in one call (one input check).
         self.Z_all = np.vstack([self.Z_train, self.Z_test, self.Z_grid])
         self.lock = threading.Lock()
+        # closed: deleted, evicted or expired (an open stream stops at its next epoch);
+        # streaming: an event stream trains it (it counts as busy, like the held lock).
+        self.closed, self.streaming = False, False
         self.reset()
 
     @classmethod
@@ -94,14 +97,27 @@ class Session:
         settings = {**DEFAULTS, **settings}
         return cls(settings, lab_data(settings, upload))
 
-    def reset(self) -> None:
-        """Back to epoch 0: a fresh estimator with the same settings and seed."""
+    def estimator_params(self) -> dict:
+        """The estimator's keyword arguments (what reset builds and the script writes)."""
         s = self.settings
-        self.estimator = build_estimator(
+        return estimator_params(
             s["model"], self.data.task, len(self.Z_train), learning_rate=s["learning_rate"],
             batch_size=s["batch_size"], optimizer=s["optimizer"], penalty=s["penalty"],
             alpha=s["alpha"], seed=s["seed"], hidden_layers=s["hidden_layers"],
             activation=s["activation"])
+
+    def busy(self) -> bool:
+        """Training now, or streaming: not to be evicted or expired."""
+        return self.streaming or self.lock.locked()
+
+    def close(self) -> None:
+        """Deleted, evicted or expired: an open stream ends at its next epoch."""
+        self.closed = True
+
+    def reset(self) -> None:
+        """Back to epoch 0: a fresh estimator with the same settings and seed."""
+        cls = estimator_class(self.settings["model"], self.data.task)
+        self.estimator = cls(**self.estimator_params())
         self.epoch, self.status, self.message = 0, "training", ""
         self.recent: list[tuple[int, float, float]] = []  # see train
         self._start: object | None = None

@@ -21,6 +21,23 @@ from ..losses import get_loss
 from .model_setup import loss_name
 
 
+def finite_or_none(values) -> list:
+    """``values`` (any shape) as nested lists of floats, None where a value is not finite
+    (JSON has no NaN or infinity).
+
+    Example:
+        >>> finite_or_none([[1.5, np.nan], [-np.inf, 2]])
+        [[1.5, None], [None, 2.0]]
+    """
+    a = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(a)
+    if finite.all():
+        return a.tolist()
+    shown = a.astype(object)
+    shown[~finite] = None
+    return shown.tolist()
+
+
 def rounded(values, digits: int = 4):
     """``values`` (any shape) as nested lists, rounded to ``digits`` significant digits of
     the largest finite magnitude, with None for a value that is not finite."""
@@ -30,11 +47,7 @@ def rounded(values, digits: int = 4):
     decimals = digits if top == 0 else digits - 1 - math.floor(math.log10(top))
     if decimals > 0:  # (rounding to tens or more would print 1.2889999999999998e+34)
         a = np.round(a, min(decimals, 300)) + 0.0  # + 0.0 turns -0.0 into 0.0
-    if finite.all():
-        return a.tolist()
-    shown = a.astype(object)
-    shown[~finite] = None
-    return shown.tolist()
+    return finite_or_none(a)
 
 
 # Every probability the heatmap sends, 0 to 1 in steps of 0.001, as JSON text: a grid is
