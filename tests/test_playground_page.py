@@ -175,6 +175,31 @@ def test_the_command_prints_its_address_serves_and_stops_cleanly_on_ctrl_c():
     assert "playground stopped" in out and "Traceback" not in err
 
 
+def test_ctrl_c_with_a_stream_open_ends_it_at_once_without_a_traceback():
+    import httpx
+
+    child, line = _start()
+    try:
+        base = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
+        with httpx.Client(base_url=base, timeout=20) as http:
+            made = http.post("/api/models", json={"dataset": "circle", "model": "logistic"})
+            assert made.status_code == 200, made.text
+            path = f"/api/models/{made.json()['id']}/stream?epochs=1000&interval=1"
+            with http.stream("GET", path) as stream:
+                lines = stream.iter_lines()
+                assert next(line for line in lines if line.startswith("data:"))
+                started = time.monotonic()
+                child.send_signal(signal.SIGINT)
+                out, err = child.communicate(timeout=20)
+                took = time.monotonic() - started
+    finally:
+        child.kill()
+    assert child.returncode == 0, err
+    assert took < 2.0, f"Ctrl-C took {took:.1f} s with a stream open"
+    assert "playground stopped" in out
+    assert "Traceback" not in err and "CancelledError" not in err, err
+
+
 def test_a_port_in_use_is_one_line_not_a_traceback():
     import socket
 

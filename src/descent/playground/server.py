@@ -1,8 +1,15 @@
-"""Running the playground: uvicorn on loopback, the address printed, Ctrl-C stops it."""
+"""Running the playground: uvicorn on loopback, the address printed, Ctrl-C stops it.
+
+Ctrl-C sets the app's ``stopping`` event before uvicorn starts its graceful shutdown, so
+open streams end at their next event instead of holding the shutdown for its whole
+timeout; a stream still open when that timeout ends is cancelled without a traceback.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import logging
 import socket
 import threading
 import webbrowser
@@ -44,6 +51,33 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+class _QuietCancel(logging.Filter):
+    """Drops uvicorn's report of a request cancelled at shutdown (a stream cut short):
+    the user pressed Ctrl-C, so a traceback about it is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        cancelled = record.exc_info is not None and isinstance(record.exc_info[1],
+                                                               asyncio.CancelledError)
+        return not cancelled and "timeout graceful shutdown exceeded" not in record.getMessage()
+
+
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, telling the app it is stopping as soon as Ctrl-C arrives."""
+
+        def __init__(self, config, stopping: threading.Event):
+            super().__init__(config)
+            self.stopping = stopping
+
+        def handle_exit(self, sig, frame) -> None:
+            self.stopping.set()  # first: streams check it between events
+            super().handle_exit(sig, frame)
+
+    return Server
+
+
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, open_browser: bool = False,
           on_ready=None) -> None:
     """Serve the playground until Ctrl-C (uvicorn shuts down cleanly and this returns).
@@ -61,10 +95,11 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, open_browser: b
     from .guards import LOOPBACK_HOSTS
 
     allowed = LOOPBACK_HOSTS if is_loopback(host) else None
-    config = uvicorn.Config(create_app(allowed_hosts=allowed), host=host.strip("[]"), port=port,
-                            log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
+    app = create_app(allowed_hosts=allowed)
+    config = uvicorn.Config(app, host=host.strip("[]"), port=port, log_level="warning",
+                            access_log=False, lifespan="on", timeout_graceful_shutdown=3)
+    server = _server_class()(config, app.state.stopping)
+    logging.getLogger("uvicorn.error").addFilter(_QuietCancel())
 
     def announce():
         while not server.started and not server.should_exit:
