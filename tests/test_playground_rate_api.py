@@ -265,3 +265,67 @@ def test_surface_values_that_are_not_finite_are_null(client):
 def test_bad_surface_requests_name_their_field(client, body, field):
     reply = client.post("/api/surface", json=body)
     assert reply.status_code == 422 and reply.json()["field"] == field, reply.text
+
+
+def test_a_start_outside_the_bounds_is_refused_not_clipped(client):
+    reply = descend(client, start=9.0, bounds=[[-6.0, 6.0]])
+    assert reply.status_code == 422 and reply.json()["field"] == "start"
+    assert "outside the bounds [-6, 6]" in reply.json()["error"]
+    # Restarts without bounds draw from the preset's view: the start must lie in it too.
+    reply = descend(client, start=9.0, restarts=3)
+    assert reply.status_code == 422 and "preset's view" in reply.json()["error"]
+    assert ok(client, start=6.0, bounds=[[-6.0, 6.0]])["points"][0][0] == 6.0
+
+
+def test_a_step_that_overshoots_to_a_flat_far_place_is_not_converged(client):
+    # exp(x) from 700 at rate 1: one step to -1.01e304, where the gradient underflows to 0;
+    # minimize calls that converged.
+    reply = ok(client, expression="exp(x)", start=700.0, learning_rate=1.0)
+    assert reply["status"] == "diverged" and reply["steps"] == 1
+    assert "overshot" in reply["message"] and "smaller rate" in reply["message"]
+    assert reply["points"][1][0] < -1e300
+    # A long but honest first step is not an overshoot: x^2 at rate 0.5 lands on 0 at once.
+    assert ok(client, start=900.0, learning_rate=0.5)["status"] == "converged"
+
+
+def test_overflow_on_the_way_to_divergence_warns_nobody(client):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for rate in (1.05, 10.0, 1000.0):
+            assert ok(client, expression="x^4", start=5.0, learning_rate=rate)["status"] \
+                == "diverged"
+        ok(client, expression="exp(x)", start=700.0, learning_rate=1.0)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_many_heavy_descents_at_once_do_not_stall_a_cheap_request(playground_url):
+    import threading
+
+    import httpx
+
+    heavy = {"expression": "x^2", "start": 5.0, "learning_rate": 1.0,
+             "steps": min(10_000, WORK_BUDGET // work("x^2", 1, 1))}
+    statuses: list[int] = []
+
+    def one():
+        with httpx.Client(base_url=playground_url, timeout=60) as http:
+            statuses.append(http.post("/api/descend", json=heavy).status_code)
+
+    crowd = [threading.Thread(target=one) for _ in range(12)]
+    waits = []
+    with httpx.Client(base_url=playground_url, timeout=60) as http:
+        http.get("/api/presets")  # connected before the crowd arrives
+        for thread in crowd:
+            thread.start()
+        time.sleep(0.2)
+        while any(thread.is_alive() for thread in crowd) and len(waits) < 40:
+            began = time.perf_counter()
+            assert http.get("/api/presets").status_code == 200
+            waits.append(time.perf_counter() - began)
+            time.sleep(0.05)
+    for thread in crowd:
+        thread.join(60)
+    assert statuses.count(200) == 12, statuses
+    assert len(waits) >= 3 and max(waits) < 0.5, [round(w, 3) for w in waits]

@@ -3,6 +3,10 @@
 Everything is computed by descent: ``descent.minimize`` walks the path (``rate_runs``),
 the engine gives the gradient at every point and evaluates the surface on a whole grid
 at once. The page only draws. The API is described in docs/playground.md.
+
+A descent or a surface is heavy work (up to a second of the GIL): it runs on the app's
+work queue (``workers.py``), never on the event loop or the general thread pool, and its
+reply is rendered to JSON there too. The presets are a constant and are answered at once.
 """
 
 from __future__ import annotations
@@ -11,16 +15,18 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ..expression import Expression, ExpressionError, parse
 from ..minimize import StartError
-from .errors import InputError
+from .errors import InputError, clip
 from .presets import PRESETS, preset_for
 from .rate_runs import WORK_BUDGET, LabRun, descend, gradients, most_steps, work
+from .workers import Workers, workers
 
 router = APIRouter()
+Pool = Annotated[Workers, Depends(workers)]
 
 MAX_EXPRESSION = 500
 """The longest expression the lab reads, in characters."""
@@ -115,7 +121,7 @@ def read_expression(text: str) -> Expression:
         raise InputError("expression", err.one_line()) from None
     if expression.variables not in (("x",), ("x", "y")):
         uses = ", ".join(expression.variables) or "no variables"
-        raise InputError("expression", f"the expression uses {uses[:60]}; write a function of "
+        raise InputError("expression", f"the expression uses {clip(uses)}; write a function of "
                          "x (a curve), or of x and y (a surface)")
     return expression
 
@@ -138,9 +144,7 @@ def _start(request: DescendRequest, dims: int):
     start = request.start if isinstance(request.start, list) else [request.start]
     if not all(_is_number(v) for v in start):
         want = "a number" if dims == 1 else "two numbers, [x, y]"
-        shown = repr(request.start)
-        raise InputError("start", f"start must be {want}, got "
-                         f"{shown if len(shown) <= 40 else shown[:37] + '...'}")
+        raise InputError("start", f"start must be {want}, got {clip(repr(request.start), 40)}")
     if not all(math.isfinite(v) for v in start):
         raise InputError("start", "start must be finite numbers")
     if len(start) != dims:
@@ -166,6 +170,12 @@ def _bounds(request: DescendRequest, dims: int):
             raise InputError("bounds", "random restarts need bounds to draw their starts "
                              "from: give one [low, high] pair per variable")
         pairs = [tuple(preset.view[name]) for name in preset.variables]
+    start = request.start if isinstance(request.start, list) else [request.start]
+    for value, (low, high), name in zip(start, pairs, "xy", strict=False):
+        if not low <= value <= high:  # minimize would clip it into the box unasked
+            where = "bounds" if request.bounds is not None else "preset's view (the bounds)"
+            raise InputError("start", f"start {name} = {value:g} lies outside the {where} "
+                             f"[{low:g}, {high:g}]; start inside them, or widen them")
     return pairs[0] if dims == 1 else pairs  # minimize: (low, high) for a scalar x0
 
 
@@ -182,15 +192,30 @@ def _run_reply(run: LabRun) -> RunReply:
     return RunReply(points=run.points(), status=run.status, steps=run.steps, message=run.message)
 
 
+def _json(reply: BaseModel) -> Response:
+    """``reply`` rendered on the worker, so the event loop only sends the bytes."""
+    return Response(reply.model_dump_json(), media_type="application/json")
+
+
 @router.get("/presets")
-def presets() -> dict:
+async def presets() -> dict:
     """The preset functions, each with a start, a learning rate and a view."""
     return {"presets": [preset.as_json() for preset in PRESETS]}
 
 
 @router.post("/descend", response_model=DescendReply)
-def descend_endpoint(request: DescendRequest) -> DescendReply:
+async def descend_endpoint(request: DescendRequest, pool: Pool) -> Response:
     """Gradient descent on the expression, as ``descent.minimize`` does it."""
+    return await pool.run(_descend, request)
+
+
+@router.post("/surface", response_model=SurfaceReply)
+async def surface_endpoint(request: SurfaceRequest, pool: Pool) -> Response:
+    """f on ``size`` points across ``x`` (1-D), or on a ``size`` x ``size`` grid (2-D)."""
+    return await pool.run(_surface, request)
+
+
+def _descend(request: DescendRequest) -> Response:
     expression = read_expression(request.expression)
     dims = len(expression.variables)
     start = _start(request, dims)
@@ -213,28 +238,26 @@ def descend_endpoint(request: DescendRequest) -> DescendReply:
         raise InputError(None, " ".join(str(err).split())) from None
     top = result.top
     status = top.status if top.status != "skipped" else "running"
-    return DescendReply(
+    return _json(DescendReply(
         points=top.points(), gradients=_rows(gradients(f, top.path)), status=status,
         steps=top.steps, message=top.message, variables=list(expression.variables),
         runs=[_run_reply(run) for run in result.runs] if request.restarts > 1 else [],
-        best=result.best if request.restarts > 1 else 0)
+        best=result.best if request.restarts > 1 else 0))
 
 
-@router.post("/surface", response_model=SurfaceReply)
-def surface_endpoint(request: SurfaceRequest) -> SurfaceReply:
-    """f on ``size`` points across ``x`` (1-D), or on a ``size`` x ``size`` grid (2-D)."""
+def _surface(request: SurfaceRequest) -> Response:
     expression = read_expression(request.expression)
     f = expression.as_function()
     xs = np.linspace(*_finite(request.x, "x"), request.size)
     if len(expression.variables) == 1:
         with np.errstate(all="ignore"):
             values = np.broadcast_to(np.asarray(f(xs[None, :]).data, dtype=np.float64), xs.shape)
-        return SurfaceReply(variables=["x"], x=xs.tolist(), values=_row(values))
+        return _json(SurfaceReply(variables=["x"], x=xs.tolist(), values=_row(values)))
     if request.y is None:
         raise InputError("y", "the function uses x and y: give y as [low, high] too")
     ys = np.linspace(*_finite(request.y, "y"), request.size)
     grid = np.stack(np.meshgrid(xs, ys))  # grid[:, i, j] is (xs[j], ys[i]): rows by y
     with np.errstate(all="ignore"):
         values = np.broadcast_to(np.asarray(f(grid).data, dtype=np.float64), grid.shape[1:])
-    return SurfaceReply(variables=["x", "y"], x=xs.tolist(), y=ys.tolist(),
-                        values=_rows(values))
+    return _json(SurfaceReply(variables=["x", "y"], x=xs.tolist(), y=ys.tolist(),
+                              values=_rows(values)))

@@ -15,6 +15,16 @@ rules, both read off the path minimize returns (never a second copy of its math)
   ``STALL_SHARE`` of itself: the steps overshoot to and fro without getting anywhere
   (x^2 at rate 1.0 hops between 5 and -5 forever). A finished run is also bouncing when
   ``descent.divergence.bounced`` says so.
+- **diverged (overshot)**: one step was longer than ``OVERSHOOT_FACTOR`` times the
+  start's size (its largest coordinate, at least 1). Such a step leaves the picture at
+  once, and may land where f is flat to the last digit (exp(x) from 700 at rate 1 lands
+  at -1e304, where the gradient is 0): minimize then reports "converged", which is no
+  minimum at all. The run is cut at that step (the landing point kept). The rule is only
+  asked when minimize itself did not call the run diverged, and after the growth rule.
+
+The runs go under ``np.errstate(all="ignore")``: overflow on the way to divergence is
+expected and is what the rules report, so numpy's RuntimeWarnings would only reach the
+server's terminal (``errstate`` is per thread, unlike ``warnings.catch_warnings``).
 """
 
 from __future__ import annotations
@@ -37,6 +47,9 @@ ZIGZAG_STEPS = 4
 
 STALL_SHARE = 0.01
 """Over the zigzag window, a fall of less than this share of the value is no progress."""
+
+OVERSHOOT_FACTOR = 1000.0
+"""A step longer than this many times the start's size (at least 1) has overshot."""
 
 WORK_BUDGET = 200_000
 """The most ``steps * restarts * (tokens + 8)`` one request may ask for.
@@ -131,6 +144,26 @@ def zigzag_stalled(path, losses) -> bool:
     return bool(reversed_.all()) and before - now < STALL_SHARE * max(abs(before), 1e-300)
 
 
+def overshoot_step(path) -> int | None:
+    """The first step longer than ``OVERSHOOT_FACTOR`` times the start's size (its largest
+    coordinate, at least 1), or None.
+
+    Example:
+        >>> overshoot_step([700.0, -1.01e304])  # exp(x) from 700 at rate 1
+        1
+        >>> overshoot_step([5.0, -5.5, 6.05]) is None  # x^2 at rate 1.05: a zigzag
+        True
+    """
+    points = np.asarray(path, dtype=np.float64).reshape(len(path), -1)
+    if len(points) < 2:
+        return None
+    limit = OVERSHOOT_FACTOR * max(1.0, float(np.abs(points[0]).max()))
+    with np.errstate(all="ignore"):  # a step of 1e304 squares to inf: still far
+        lengths = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    far = np.flatnonzero(~(lengths <= limit))  # a non-finite length is far too
+    return int(far[0]) + 1 if far.size else None
+
+
 @dataclass
 class LabRun:
     """One run as the lab reports it.
@@ -182,7 +215,17 @@ def judge(run, learning_rate: float) -> LabRun:
                    f"than the last. Try a smaller rate, e.g. "
                    f"{smaller_rate(learning_rate)}")
         return LabRun(path[:grew + 1], losses[:grew + 1], "diverged", message)
-    if run.status in ("converged", "diverged"):
+    if run.status == "diverged":
+        return LabRun(path, losses, run.status, run.message)
+    jump = overshoot_step(path)
+    if jump is not None:
+        before, after = path[jump - 1], path[jump]
+        message = (f"diverged at step {jump}: one step overshot from {_point(before)} to "
+                   f"{_point(after)}, more than {OVERSHOOT_FACTOR:g} times farther than the "
+                   f"start's size; f may be flat where it landed, but that is no minimum. "
+                   f"Try a smaller rate, e.g. {smaller_rate(learning_rate)}")
+        return LabRun(path[:jump + 1], losses[:jump + 1], "diverged", message)
+    if run.status == "converged":
         return LabRun(path, losses, run.status, run.message)
     n = len(path) - 1
     if zigzag_stalled(path, losses):
@@ -198,6 +241,12 @@ def judge(run, learning_rate: float) -> LabRun:
     message = (f"running: {n} step{'s' * (n != 1)} taken, the value is {losses[-1]:.4g} and "
                "still falling; take more steps, or try a larger rate")
     return LabRun(path, losses, "running", message)
+
+
+def _point(x) -> str:
+    values = np.ravel(x)
+    return f"{values[0]:.4g}" if values.size == 1 else "(" + ", ".join(
+        f"{v:.4g}" for v in values) + ")"
 
 
 def gradients(f, path) -> np.ndarray:
@@ -249,11 +298,12 @@ def descend(f, start, *, learning_rate: float, steps: int, optimizer: str = "gd"
         >>> result.top.status, result.top.steps
         ('converged', 63)
     """
-    result = minimize(f, x0=start, learning_rate=learning_rate, epochs=max(steps, 1),
-                      tol=tol, restarts=restarts, bounds=bounds,
-                      optimizer=make_optimizer(optimizer, learning_rate, beta),
-                      random_state=random_state)
-    runs = [judge(run, learning_rate) for run in result.runs]
+    with np.errstate(all="ignore"):  # overflow is what the rules report (see the module)
+        result = minimize(f, x0=start, learning_rate=learning_rate, epochs=max(steps, 1),
+                          tol=tol, restarts=restarts, bounds=bounds,
+                          optimizer=make_optimizer(optimizer, learning_rate, beta),
+                          random_state=random_state)
+        runs = [judge(run, learning_rate) for run in result.runs]
     if steps == 0:
         runs = [_no_step(run) for run in runs]
     finished = [i for i, r in enumerate(runs) if r.status not in ("diverged", "skipped")]
