@@ -23,6 +23,7 @@ from ..minimize import StartError
 from .errors import InputError, clip
 from .presets import PRESETS, preset_for
 from .rate_runs import WORK_BUDGET, LabRun, descend, gradients, most_steps, work
+from .snapshot import finite_or_none
 from .workers import Workers, workers
 
 router = APIRouter()
@@ -179,15 +180,6 @@ def _bounds(request: DescendRequest, dims: int):
     return pairs[0] if dims == 1 else pairs  # minimize: (low, high) for a scalar x0
 
 
-def _rows(array) -> list[list[float | None]]:
-    """A 2-D array as lists of floats, None where not finite (JSON has no NaN)."""
-    return [_row(row) for row in np.asarray(array, dtype=np.float64)]
-
-
-def _row(values) -> list:
-    return [float(v) if np.isfinite(v) else None for v in values]
-
-
 def _run_reply(run: LabRun) -> RunReply:
     return RunReply(points=run.points(), status=run.status, steps=run.steps, message=run.message)
 
@@ -239,7 +231,7 @@ def _descend(request: DescendRequest) -> Response:
     top = result.top
     status = top.status if top.status != "skipped" else "running"
     return _json(DescendReply(
-        points=top.points(), gradients=_rows(gradients(f, top.path)), status=status,
+        points=top.points(), gradients=finite_or_none(gradients(f, top.path)), status=status,
         steps=top.steps, message=top.message, variables=list(expression.variables),
         runs=[_run_reply(run) for run in result.runs] if request.restarts > 1 else [],
         best=result.best if request.restarts > 1 else 0))
@@ -252,7 +244,7 @@ def _surface(request: SurfaceRequest) -> Response:
     if len(expression.variables) == 1:
         with np.errstate(all="ignore"):
             values = np.broadcast_to(np.asarray(f(xs[None, :]).data, dtype=np.float64), xs.shape)
-        return _json(SurfaceReply(variables=["x"], x=xs.tolist(), values=_row(values)))
+        return _json(SurfaceReply(variables=["x"], x=xs.tolist(), values=finite_or_none(values)))
     if request.y is None:
         raise InputError("y", "the function uses x and y: give y as [low, high] too")
     ys = np.linspace(*_finite(request.y, "y"), request.size)
@@ -260,4 +252,4 @@ def _surface(request: SurfaceRequest) -> Response:
     with np.errstate(all="ignore"):
         values = np.broadcast_to(np.asarray(f(grid).data, dtype=np.float64), grid.shape[1:])
     return _json(SurfaceReply(variables=["x", "y"], x=xs.tolist(), y=ys.tolist(),
-                              values=_rows(values)))
+                              values=finite_or_none(values)))

@@ -38,6 +38,7 @@ from .. import autodiff as ad
 from ..divergence import bounced, smaller_rate
 from ..minimize import minimize
 from ..optim import adam, gd, momentum
+from .snapshot import finite_or_none
 
 GROWTH_STEPS = 5
 """A value that rose at this many steps in a row (and is above the start) is diverging."""
@@ -188,9 +189,8 @@ class LabRun:
     def points(self) -> list[list[float | None]]:
         """``[[x, (y,) f], ...]`` for JSON: None for f where it is not finite (a skipped
         random start)."""
-        coords = self.path.reshape(len(self.path), -1)
-        return [[*map(float, xy), float(f) if np.isfinite(f) else None]
-                for xy, f in zip(coords, self.losses, strict=True)]
+        coords = self.path.reshape(len(self.path), -1).tolist()
+        return [[*xy, f] for xy, f in zip(coords, finite_or_none(self.losses), strict=True)]
 
 
 def judge(run, learning_rate: float) -> LabRun:
