@@ -226,3 +226,66 @@ def test_a_diverging_rate_stops_play_and_says_why(page, playground_url):
     page.wait_for_selector("#model-status.diverged")
     assert "learning_rate" in page.text_content("#model-status")
     assert page.get_attribute("#model-lab", "data-playing") == "false"
+
+
+
+def streams_by_session(page) -> list:
+    """The session ids of the training streams the page opens, in order."""
+    opened = []
+    page.on("request", lambda r: "/stream" in r.url
+            and opened.append(r.url.split("/api/models/")[1].split("/")[0]))
+    return opened
+
+
+def press(page, button: str):
+    """A click that does not wait for the button to be enabled (a person does not either);
+    a disabled button ignores it."""
+    page.evaluate("(id) => document.getElementById(id).click()", button)
+
+
+def test_play_while_a_new_setup_settles_trains_only_the_new_session(page, playground_url):
+    first = open_lab(page, playground_url)
+    opened = streams_by_session(page)
+    with page.expect_response(lambda r: creates(r.request)) as created:
+        page.select_option("#model-dataset", "xor")
+        # Pressed at once, before the new session exists: the old session must not train.
+        assert page.is_disabled("#model-play") and page.is_disabled("#model-step")
+        press(page, "model-play")
+        press(page, "model-step")
+        press(page, "model-reset")
+    second = created.value.json()
+    ready(page)
+    assert second["id"] != first["id"] and lab(page)["session"] == second["id"]
+    assert opened == [] and lab(page)["playing"] == "false"
+    page.click("#model-play")
+    until(page, f"Number({LAB}.drawnEpoch) >= 3")
+    page.click("#model-play")
+    assert opened and set(opened) == {second["id"]}, opened
+    assert lab(page)["session"] == second["id"]
+
+
+def test_rapid_clicks_and_setting_changes_leave_one_consistent_session(page, playground_url):
+    open_lab(page, playground_url)
+    opened = streams_by_session(page)
+    created = []
+    page.on("response", lambda r: creates(r.request) and created.append(r))
+    for dataset in ("xor", "circle", "gaussians"):
+        for button in ("model-play", "model-step", "model-reset", "model-play", "model-python"):
+            press(page, button)
+        page.select_option("#model-dataset", dataset)
+        press(page, "model-step")
+        press(page, "model-play")  # (the old session must not play on into the new setup)
+    until(page, f"{LAB}.ready === 'true' && {LAB}.drawnEpoch === '0'")
+    last = lab(page)["session"]
+    assert created and created[-1].json()["id"] == last
+    assert lab(page)["playing"] == "false" and lab(page)["epoch"] == "0"
+    page.click("#model-play")
+    until(page, f"Number({LAB}.drawnEpoch) >= 2")
+    page.click("#model-play")
+    # Streams opened before the last change were closed with it; the latest is this session's.
+    assert opened[-1] == last
+    until(page, f"{LAB}.drawnEpoch === {LAB}.epoch")
+    epoch = int(lab(page)["epoch"])
+    assert lab(page)["session"] == last
+    page.click("#model-step")  # (the server may have trained one more epoch than was shown)
+    until(page, f"Number({LAB}.epoch) > {epoch} && {LAB}.session === '{last}'")

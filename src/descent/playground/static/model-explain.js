@@ -4,6 +4,12 @@ import { el, fmt } from "./common.js";
 
 const list = (values) => (Array.isArray(values) ? values.map((v) => fmt(v)).join(", ") : fmt(values));
 
+// The training point's number typed in `text`, null when it is not a whole number.
+export function typedPoint(text) {
+  const index = Number(text);
+  return text.trim() !== "" && Number.isInteger(index) ? index : null;
+}
+
 function row(name, ...cells) {
   return el("tr", {}, el("th", { scope: "row" }, name), cells.map((cell) => el("td", {}, cell)));
 }

@@ -31,6 +31,11 @@ export class ExportPanel {
     else this.link.removeAttribute("href");
   }
 
+  // Whether there is a session to ask (off while a new one starts).
+  enable(on) {
+    this.button.disabled = !on;
+  }
+
   // The shown script follows the session when training pauses (it retrains epoch by epoch).
   refresh() {
     if (!this.box.hidden && this.path && this.shownEpoch !== this.epoch) this.fill();

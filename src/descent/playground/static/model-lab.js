@@ -4,10 +4,10 @@
 // drawing code. The lab starts the first time its tab is shown.
 import { api, clearErrors, el, fmt, readState, showError, writeState } from "./common.js";
 import { colourScale, drawHeatmap, drawLossChart, drawNetwork, legend, nearestPoint } from "./model-charts.js";
-import { buildControls } from "./model-controls.js";
-import { explanation } from "./model-explain.js";
-import { ExportPanel } from "./model-export.js";
-import { fits, requestBody, restore } from "./model-settings.js";
+import { explanation, typedPoint } from "./model-explain.js";
+import { PICK_HINT, axes, layout } from "./model-layout.js";
+import { chunk, fittingModel, requestBody, restore, taskOf, upload } from "./model-settings.js";
+import { Stream } from "./model-stream.js";
 
 const HEATMAP_MOST = 440; // CSS pixels
 const SETTLE_MS = 200; // settings changes this close together make one new session
@@ -42,118 +42,53 @@ async function start(root) {
   return new Lab(root, options);
 }
 
-// What the heatmap's axes are: the data's two columns, in the file's own units for an upload
-// (the server maps them onto its box).
-function axes(reply) {
-  const [across, up] = reply.columns || ["x1", "x2"];
-  const range = (i) => (reply.scale ? ` (${fmt(reply.scale[i][0])} to ${fmt(reply.scale[i][1])})` : "");
-  return `across: ${across}${range(0)}; up: ${up}${range(1)}`;
-}
-
-function parse(text) {
-  try {
-    return text ? JSON.parse(text) : {};
-  } catch {
-    return {};
-  }
-}
-
 class Lab {
   constructor(root, options) {
     this.root = root;
     this.options = options;
     this.settings = restore(readState("model"), options);
-    this.session = null; // the reply of POST /api/models
+    this.session = null; // the reply of POST /api/models; null while a new one is on its way
     this.snapshot = null;
     this.history = [];
-    this.playing = false;
-    this.source = null;
     this.selected = null;
+    // Bumped by every new setup and every Reset: a reply to a request sent before is dropped.
     this.generation = 0;
+    this.dropping = null;
+    this.calls = new Set(); // the requests on their way to the session
     this.upload = { task: null, note: "" };
+    this.stream = new Stream({
+      snapshot: (snapshot) => this.receive(snapshot),
+      said: (status, message) => this.say(status, message),
+      stopped: (error) => { this.pause(); if (error) showError(this.root, error); },
+    });
     this.build();
     this.fixModel();
     this.changed();
     window.addEventListener("resize", () => this.draw());
   }
 
+  get playing() {
+    return this.stream.playing;
+  }
+
   // ---- the page -------------------------------------------------------------------
   build() {
-    const button = (id, text, onclick, extra = {}) =>
-      el("button", { type: "button", class: "action", id, onclick, disabled: true, ...extra }, text);
-    this.playButton = button("model-play", "Play", () => (this.playing ? this.pause() : this.play()),
-      { "aria-pressed": "false" });
-    this.stepButton = button("model-step", "Step", () => this.step());
-    this.resetButton = button("model-reset", "Reset", () => this.reset(), { class: "action secondary" });
-    this.epoch = el("output", { id: "model-epoch" }, "-");
-    this.trainLoss = el("output", { id: "model-train-loss" }, "-");
-    this.testLoss = el("output", { id: "model-test-loss" }, "-");
-    this.status = el("p", { id: "model-status", class: "model-status", "aria-live": "polite" });
-    const toolbar = el("section", { class: "panel model-toolbar", "aria-label": "Training" },
-      el("div", { class: "model-buttons" }, this.playButton, this.stepButton, this.resetButton),
-      el("dl", { class: "model-readout" },
-        el("div", {}, el("dt", {}, "epoch"), el("dd", {}, this.epoch)),
-        el("div", {}, el("dt", {}, "train loss"), el("dd", {}, this.trainLoss)),
-        el("div", {}, el("dt", {}, "test loss"), el("dd", {}, this.testLoss))),
-      this.status, el("div", { class: "error", "data-error-for": "general", role: "alert" }));
-
-    this.controls = buildControls(this.options, (patch) => this.edit(patch), (file) => this.sendFile(file));
-
-    this.heatmap = el("canvas", { id: "model-heatmap", role: "img",
-      "aria-label": "the model's output over the data, with the training points (filled) and test points (outlined)" });
-    this.heatmap.addEventListener("click", (event) => this.pick(event));
-    this.legendBox = el("div", { class: "model-legend-box" });
-    this.pointInput = el("input", { type: "number", id: "model-explain-point", name: "point", min: 0, step: 1 });
-    this.pointInput.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") { event.preventDefault(); this.explainTyped(); }
-    });
-    this.viewPanel = el("section", { class: "panel model-view", "aria-label": "Output" },
-      el("h2", {}, "Output"), this.heatmap, this.legendBox,
-      el("p", { class: "hint" }, "Click a training point (or type its number) to explain one step on it."),
-      el("div", { class: "model-pick" },
-        el("label", { for: "model-explain-point" }, "Training point"), this.pointInput,
-        el("button", { type: "button", class: "action secondary", id: "model-explain",
-          onclick: () => this.explainTyped() }, "Explain this step")),
-      el("div", { class: "error", "data-error-for": "point", role: "alert" }));
-
-    this.lossChart = el("svg", { id: "model-loss-chart", role: "img", "aria-label": "train and test loss by epoch" });
-    this.logScale = el("input", { type: "checkbox", id: "model-log-scale" });
-    this.logScale.addEventListener("change", () => this.draw());
-    const lossPanel = el("section", { class: "panel model-loss", "aria-label": "Loss" },
-      el("h2", {}, "Loss"), this.lossChart,
-      el("div", { class: "model-loss-keys" },
-        el("span", { class: "key key-train" }, "train"), el("span", { class: "key key-test" }, "test"),
-        el("label", { class: "check" }, this.logScale, " log scale")));
-
-    this.network = el("svg", { id: "model-network", role: "img",
-      "aria-label": "the network: edge width shows the size of a weight, its colour the sign" });
-    const networkPanel = el("section", { class: "panel model-network-panel", "aria-label": "Network" },
-      el("h2", {}, "Network"), this.network,
-      el("p", { class: "hint" }, "Blue: positive weight, orange: negative; wider: larger."));
-
-    this.explainBody = el("div", { id: "model-explain-body", "aria-live": "polite" },
-      el("p", { class: "hint" }, "Pick a training point to see one gradient step on it."));
-    const explainPanel = el("section", { class: "panel model-explain", "aria-label": "Explain this step" },
-      el("h2", {}, "Explain this step"), this.explainBody);
-
-    this.export = new ExportPanel((suffix) => this.call(suffix));
-    this.root.append(toolbar, ...this.controls.panels, this.viewPanel, lossPanel, networkPanel,
-      explainPanel, this.export.panel);
+    Object.assign(this, layout(this.options, {
+      play: () => (this.playing ? this.pause() : this.play()), step: () => this.step(),
+      reset: () => this.reset(), edit: (patch) => this.edit(patch), sendFile: (file) => this.sendFile(file),
+      pick: (event) => this.pick(event), explainTyped: () => this.explainTyped(), draw: () => this.draw(),
+      load: (suffix) => this.call(suffix),
+    }));
+    this.root.append(...this.panels);
   }
 
   // ---- settings ---------------------------------------------------------------------
   task() {
-    if (this.settings.dataset === "upload") return this.upload.task;
-    return this.options.datasets.find((d) => d.name === this.settings.dataset)?.task || null;
+    return taskOf(this.settings, this.options, this.upload.task);
   }
 
-  // A data set that the chosen model cannot learn switches the model to one that can.
   fixModel() {
-    const models = this.options.models;
-    const current = models.find((m) => m.name === this.settings.model);
-    if (!current || !fits(current, this.task())) {
-      this.settings.model = (models.find((m) => fits(m, this.task())) || models[0]).name;
-    }
+    this.settings.model = fittingModel(this.options.models, this.settings.model, this.task());
   }
 
   edit(patch) {
@@ -162,25 +97,20 @@ class Lab {
     this.changed();
   }
 
+  // The setup changed: the session shown is over at once (no button reaches it, no reply
+  // to it is drawn); a new one starts once the changes settle.
   changed() {
     writeState("model", this.settings);
     this.controls.show(this.settings, { task: this.task(), upload: this.upload.note });
-    this.pause();
-    this.setReady(false);
-    delete this.root.dataset.drawnEpoch;
+    this.retire();
     clearTimeout(this.settle);
     this.settle = setTimeout(() => this.newSession(), SETTLE_MS);
   }
 
   async sendFile(file) {
-    const most = this.options.limits?.upload_bytes;
-    if (most && file.size > most) {
-      showError(this.root, { field: "upload_id", message: `${file.name} is ${file.size} bytes; the most is ${most}` });
-      return;
-    }
     try {
-      const reply = await api("/api/uploads", await file.text(), { contentType: "text/csv" });
-      this.upload = { task: reply.task, note: `${file.name}: ${reply.rows} rows (${(reply.columns || []).join(", ")}), ${reply.task}` };
+      const reply = await upload(file, this.options.limits?.upload_bytes);
+      this.upload = { task: reply.task, note: reply.note };
       this.edit({ upload_id: reply.upload_id });
     } catch (err) {
       showError(this.root, { field: "upload_id", message: err.message });
@@ -188,12 +118,23 @@ class Lab {
   }
 
   // ---- the session ------------------------------------------------------------------
-  async newSession() {
-    const generation = (this.generation += 1);
+  // Stops using the session shown and ends it on the server.
+  retire() {
+    this.generation += 1;
     const old = this.session;
     this.session = null;
-    this.setButtons();
-    if (old) await this.drop(old.id);
+    this.pause();
+    this.setReady(false);
+    delete this.root.dataset.drawnEpoch;
+    // (ended once the calls still on their way to it are answered)
+    if (old) this.dropping = Promise.allSettled([...this.calls]).then(() => this.drop(old.id));
+  }
+
+  async newSession() {
+    this.retire();
+    const generation = this.generation;
+    await this.dropping; // (the old session is gone before the new one counts against the cap)
+    if (generation !== this.generation) return;
     if (this.settings.dataset === "upload" && !this.settings.upload_id) {
       clearErrors(this.root);
       showError(this.root, { field: "upload_id", message: "choose a CSV file to train on" });
@@ -210,7 +151,7 @@ class Lab {
       this.legendBox.replaceChildren(legend(this.scale, reply.task, reply.classes || [], reply.snapshot.grid.kind),
         el("p", { class: "hint", id: "model-axes" }, axes(reply)));
       this.pointInput.max = String(reply.train.X.length - 1);
-      this.explainBody.replaceChildren(el("p", { class: "hint" }, "Pick a training point to see one gradient step on it."));
+      this.explainBody.replaceChildren(el("p", { class: "hint" }, PICK_HINT));
       this.root.dataset.session = reply.id;
       this.receive(reply.snapshot);
       this.setButtons();
@@ -221,8 +162,8 @@ class Lab {
     }
   }
 
-  path() {
-    return `/api/models/${encodeURIComponent(this.session.id)}`;
+  path(session = this.session) {
+    return `/api/models/${encodeURIComponent(session.id)}`;
   }
 
   drop(id) {
@@ -234,69 +175,43 @@ class Lab {
     if (this.session) fetch(this.path(), { method: "DELETE", keepalive: true }).catch(() => null);
   }
 
-  // A call on the session; an expired session is started again with the same settings.
+  // A call on the session, null when it failed or when its reply is stale (the session or
+  // the generation changed while it was on its way). An expired session is started again
+  // with the same settings.
   async call(suffix, body) {
-    if (!this.session) return null;
+    const session = this.session;
+    if (!session) return null;
+    const generation = this.generation;
+    const fresh = () => this.session === session && this.generation === generation;
+    const request = api(`${this.path(session)}${suffix}`, body);
+    this.calls.add(request);
     try {
-      return await api(`${this.path()}${suffix}`, body);
+      const reply = await request;
+      return fresh() ? reply : null;
     } catch (err) {
+      if (!fresh()) return null;
       if (err.status === 404) {
-        this.session = null;
         await this.newSession();
         showError(this.root, { field: null, message: "that session had expired; a new one has started with the same settings" });
       } else {
-        showError(this.root, err);
+        showError(this.root, err); // (a busy server's 503 says so here)
       }
       return null;
+    } finally {
+      this.calls.delete(request);
     }
   }
 
   // ---- training -----------------------------------------------------------------------
-  chunk() {
-    const limits = this.options.limits || {};
-    const most = limits.epochs_per_stream ?? limits.epochs_per_step;
-    return typeof most === "number" ? Math.min(most, CHUNK) : CHUNK;
-  }
-
   play() {
     if (!this.session || this.playing) return;
     clearErrors(this.root);
-    this.playing = true;
+    this.stream.start(this.path(), chunk(this.options.limits, CHUNK), PACE);
     this.setButtons();
-    this.stream();
-  }
-
-  // One EventSource per chunk of epochs; the next opens when the server says the chunk ended.
-  stream() {
-    const source = new EventSource(`${this.path()}/stream?epochs=${this.chunk()}&interval=${PACE}`);
-    this.source = source;
-    source.addEventListener("message", (event) => {
-      if (this.source === source) this.receive(JSON.parse(event.data));
-    });
-    source.addEventListener("end", (event) => {
-      source.close();
-      if (this.source !== source) return;
-      this.source = null;
-      const end = parse(event.data);
-      // A chunk that trained nothing (diverged, or the session's most epochs) ends Play.
-      if (end.message) this.say(end.status, end.message);
-      if (end.epochs === 0) this.pause();
-      else if (this.playing) this.stream();
-    });
-    // Both a failed connection and the server's own `event: error` (which carries a message).
-    source.addEventListener("error", (event) => {
-      source.close();
-      if (this.source !== source) return;
-      this.pause();
-      const said = parse(event.data);
-      showError(this.root, { field: said.field || null,
-        message: said.error || "the training stream stopped; press Play to go on (or Reset)" });
-    });
   }
 
   pause() {
-    this.playing = false;
-    if (this.source) { this.source.close(); this.source = null; }
+    this.stream.stop();
     this.setButtons();
     this.export.refresh();
   }
@@ -312,6 +227,7 @@ class Lab {
   async reset() {
     this.pause();
     clearErrors(this.root);
+    this.generation += 1; // a step still on its way lands before the reset: not drawn
     const snapshot = await this.call("/reset", {});
     if (!snapshot) return;
     this.history = [];
@@ -353,12 +269,14 @@ class Lab {
     this.status.className = `model-status ${status || ""}`;
   }
 
+  // Play, Step, Reset, explain and export reach a session only while one is ready.
   setButtons() {
     const ready = Boolean(this.session);
     if (!ready) this.export.update(null, null);
-    this.playButton.disabled = !ready;
-    this.stepButton.disabled = !ready;
-    this.resetButton.disabled = !ready;
+    for (const button of [this.playButton, this.stepButton, this.resetButton, this.explainButton]) {
+      button.disabled = !ready;
+    }
+    this.export.enable(ready);
     this.playButton.textContent = this.playing ? "Pause" : "Play";
     this.playButton.setAttribute("aria-pressed", String(this.playing));
     this.root.dataset.playing = String(this.playing);
@@ -379,12 +297,9 @@ class Lab {
   }
 
   explainTyped() {
-    const index = Number(this.pointInput.value);
-    if (this.pointInput.value.trim() === "" || !Number.isInteger(index)) {
-      showError(this.root, { field: "point", message: "type the number of a training point (0, 1, 2, ...)" });
-      return;
-    }
-    this.explain(index);
+    const index = typedPoint(this.pointInput.value);
+    if (index === null) showError(this.root, { field: "point", message: "type the number of a training point (0, 1, 2, ...)" });
+    else this.explain(index);
   }
 
   async explain(index) {

@@ -1,5 +1,7 @@
 // The model lab's one settings object: its defaults, what a shared URL may restore, and
-// the POST /api/models body built from it. Names and limits come from GET /api/options.
+// the POST /api/models body built from it; the upload of a CSV file (POST /api/uploads).
+// Names and limits come from GET /api/options.
+import { api } from "./common.js";
 
 // The request fields of POST /api/models that the page keeps (and puts in the URL).
 export const FIELDS = ["dataset", "curve", "upload_id", "n_points", "noise", "train_ratio", "model",
@@ -17,6 +19,35 @@ const DEFAULTS = {
 export function fits(model, task) {
   if (!task || !model.task || model.task === "both") return true;
   return Array.isArray(model.task) ? model.task.includes(task) : model.task === task;
+}
+
+// The task of the chosen data set ("classification" / "regression"), null when unknown.
+export function taskOf(settings, options, uploadTask) {
+  if (settings.dataset === "upload") return uploadTask;
+  return options.datasets.find((d) => d.name === settings.dataset)?.task || null;
+}
+
+// The model named `name` when it can learn `task`, else the first that can: a data set that
+// the chosen model cannot learn switches the model.
+export function fittingModel(models, name, task) {
+  const current = models.find((m) => m.name === name);
+  if (current && fits(current, task)) return name;
+  return (models.find((m) => fits(m, task)) || models[0]).name;
+}
+
+// Epochs per stream while playing: `most`, or the server's limit when that is fewer.
+export function chunk(limits, most) {
+  const limit = limits?.epochs_per_stream ?? limits?.epochs_per_step;
+  return typeof limit === "number" ? Math.min(limit, most) : most;
+}
+
+// Sends a CSV file: {upload_id, task, note} (the note says what the server read), or throws
+// an Error that says why not. A file over `most` bytes is refused before it is read.
+export async function upload(file, most) {
+  if (most && file.size > most) throw new Error(`${file.name} is ${file.size} bytes; the most is ${most}`);
+  const reply = await api("/api/uploads", await file.text(), { contentType: "text/csv" });
+  const columns = (reply.columns || []).join(", ");
+  return { upload_id: reply.upload_id, task: reply.task, note: `${file.name}: ${reply.rows} rows (${columns}), ${reply.task}` };
 }
 
 // The settings from a saved setup (the URL's), keeping only known names and values of the
