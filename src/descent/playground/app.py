@@ -9,8 +9,14 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .errors import InputError, input_error_handler, validation_error_handler
+from .errors import (
+    InputError,
+    http_error_handler,
+    input_error_handler,
+    validation_error_handler,
+)
 from .guards import LOOPBACK_HOSTS, Guard
 from .workers import Workers
 
@@ -43,6 +49,7 @@ def create_app(allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS) -> FastAP
     app.state.stopping = threading.Event()
     app.add_exception_handler(InputError, input_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.include_router(rate_lab, prefix="/api")
     app.include_router(model_lab, prefix="/api")
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
