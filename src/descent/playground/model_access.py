@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from .errors import InputError
 from .sessions import Session
@@ -38,18 +38,32 @@ _SESSIONS: Store[Session] = Store(MAX_SESSIONS, IDLE_SECONDS, busy=Session.busy,
 _UPLOADS: Store = Store(MAX_UPLOADS, IDLE_SECONDS, keep_seconds=KEEP_SECONDS)
 
 
-def sessions() -> Store[Session]:
+# The dependencies are coroutines: FastAPI runs a plain function dependency on its thread
+# pool, a thread hop per dependency per request, which cost more than the request itself.
+async def sessions() -> Store[Session]:
     """The session store (a dependency: tests inject one with small limits)."""
     return _SESSIONS
 
 
-def uploads() -> Store:
+async def uploads() -> Store:
     """The upload store (a dependency, as ``sessions``)."""
     return _UPLOADS
 
 
+async def pool(request: Request) -> Workers:
+    """The app's work queue (``workers.workers``, without a thread hop)."""
+    return request.app.state.workers
+
+
+async def stopping(request: Request) -> threading.Event:
+    """Set once the server stops (``workers.stopping``, without a thread hop)."""
+    return request.app.state.stopping
+
+
 Sessions = Annotated[Store, Depends(sessions)]
 Uploads = Annotated[Store, Depends(uploads)]
+Pool = Annotated[Workers, Depends(pool)]
+Stopping = Annotated[threading.Event, Depends(stopping)]
 
 
 def find(store: Store, session_id: str) -> Session:

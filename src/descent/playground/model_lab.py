@@ -11,10 +11,9 @@ are in ``model_requests``.
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from .datasets import DATASETS
@@ -22,7 +21,9 @@ from .errors import InputError
 from .features import FEATURES
 from .model_access import (
     STREAMS,
+    Pool,
     Sessions,
+    Stopping,
     Uploads,
     acquire,
     find,
@@ -42,13 +43,10 @@ from .sessions import DEFAULTS, Session
 from .snapshot import dumps, rounded, snapshot
 from .stores import StoreFull
 from .uploads import read_upload
-from .workers import Workers, stopping, workers
 
 __all__ = ["router", "sessions", "uploads"]
 
 router = APIRouter()
-Pool = Annotated[Workers, Depends(workers)]
-Stopping = Annotated[threading.Event, Depends(stopping)]
 
 
 def _json(body: dict, status: int = 200) -> Response:
