@@ -7,6 +7,7 @@ import { colourScale, drawHeatmap, drawLossChart, drawNetwork, legend, nearestPo
 import { explanation, typedPoint } from "./model-explain.js";
 import { PICK_HINT, axes, layout } from "./model-layout.js";
 import { chunk, fittingModel, requestBody, restore, taskOf, upload } from "./model-settings.js";
+import { Session } from "./model-session.js";
 import { Stream } from "./model-stream.js";
 
 const HEATMAP_MOST = 440; // CSS pixels
@@ -47,14 +48,10 @@ class Lab {
     this.root = root;
     this.options = options;
     this.settings = restore(readState("model"), options);
-    this.session = null; // the reply of POST /api/models; null while a new one is on its way
+    this.server = new Session();
     this.snapshot = null;
     this.history = [];
     this.selected = null;
-    // Bumped by every new setup and every Reset: a reply to a request sent before is dropped.
-    this.generation = 0;
-    this.dropping = null;
-    this.calls = new Set(); // the requests on their way to the session
     this.upload = { task: null, note: "" };
     this.stream = new Stream({
       snapshot: (snapshot) => this.receive(snapshot),
@@ -65,6 +62,10 @@ class Lab {
     this.fixModel();
     this.changed();
     window.addEventListener("resize", () => this.draw());
+  }
+
+  get session() {
+    return this.server.current; // null while a new one is on its way
   }
 
   get playing() {
@@ -118,78 +119,54 @@ class Lab {
   }
 
   // ---- the session ------------------------------------------------------------------
-  // Stops using the session shown and ends it on the server.
+  // Stops using the session shown (no button reaches it, no reply to it is drawn).
   retire() {
-    this.generation += 1;
-    const old = this.session;
-    this.session = null;
+    this.server.retire();
     this.pause();
     this.setReady(false);
     delete this.root.dataset.drawnEpoch;
-    // (ended once the calls still on their way to it are answered)
-    if (old) this.dropping = Promise.allSettled([...this.calls]).then(() => this.drop(old.id));
   }
 
   async newSession() {
     this.retire();
-    const generation = this.generation;
-    await this.dropping; // (the old session is gone before the new one counts against the cap)
-    if (generation !== this.generation) return;
     if (this.settings.dataset === "upload" && !this.settings.upload_id) {
       clearErrors(this.root);
       showError(this.root, { field: "upload_id", message: "choose a CSV file to train on" });
       return;
     }
+    let reply;
     try {
-      const reply = await api("/api/models", requestBody(this.settings));
-      if (generation !== this.generation) { this.drop(reply.id); return; }
-      clearErrors(this.root);
-      this.session = reply;
-      this.history = [];
-      this.selected = null;
-      this.scale = colourScale(reply.task, [...reply.train.y, ...reply.test.y]);
-      this.legendBox.replaceChildren(legend(this.scale, reply.task, reply.classes || [], reply.snapshot.grid.kind),
-        el("p", { class: "hint", id: "model-axes" }, axes(reply)));
-      this.pointInput.max = String(reply.train.X.length - 1);
-      this.explainBody.replaceChildren(el("p", { class: "hint" }, PICK_HINT));
-      this.root.dataset.session = reply.id;
-      this.receive(reply.snapshot);
-      this.setButtons();
-      this.setReady(true);
-      this.export.refresh();
+      reply = await this.server.create(requestBody(this.settings));
     } catch (err) {
-      if (generation === this.generation) showError(this.root, err);
+      showError(this.root, err);
     }
-  }
-
-  path(session = this.session) {
-    return `/api/models/${encodeURIComponent(session.id)}`;
-  }
-
-  drop(id) {
-    return api(`/api/models/${encodeURIComponent(id)}`, undefined, { method: "DELETE" }).catch(() => null);
+    if (!reply) return;
+    clearErrors(this.root);
+    this.history = [];
+    this.selected = null;
+    this.scale = colourScale(reply.task, [...reply.train.y, ...reply.test.y]);
+    this.legendBox.replaceChildren(legend(this.scale, reply.task, reply.classes || [], reply.snapshot.grid.kind),
+      el("p", { class: "hint", id: "model-axes" }, axes(reply)));
+    this.pointInput.max = String(reply.train.X.length - 1);
+    this.explainBody.replaceChildren(el("p", { class: "hint" }, PICK_HINT));
+    this.root.dataset.session = reply.id;
+    this.receive(reply.snapshot);
+    this.setButtons();
+    this.setReady(true);
+    this.export.refresh();
   }
 
   close() {
     this.pause();
-    if (this.session) fetch(this.path(), { method: "DELETE", keepalive: true }).catch(() => null);
+    this.server.close();
   }
 
-  // A call on the session, null when it failed or when its reply is stale (the session or
-  // the generation changed while it was on its way). An expired session is started again
-  // with the same settings.
+  // A call on the session, null when it failed or its reply is stale. An expired session
+  // is started again with the same settings.
   async call(suffix, body) {
-    const session = this.session;
-    if (!session) return null;
-    const generation = this.generation;
-    const fresh = () => this.session === session && this.generation === generation;
-    const request = api(`${this.path(session)}${suffix}`, body);
-    this.calls.add(request);
     try {
-      const reply = await request;
-      return fresh() ? reply : null;
+      return await this.server.call(suffix, body);
     } catch (err) {
-      if (!fresh()) return null;
       if (err.status === 404) {
         await this.newSession();
         showError(this.root, { field: null, message: "that session had expired; a new one has started with the same settings" });
@@ -197,8 +174,6 @@ class Lab {
         showError(this.root, err); // (a busy server's 503 says so here)
       }
       return null;
-    } finally {
-      this.calls.delete(request);
     }
   }
 
@@ -206,7 +181,7 @@ class Lab {
   play() {
     if (!this.session || this.playing) return;
     clearErrors(this.root);
-    this.stream.start(this.path(), chunk(this.options.limits, CHUNK), PACE);
+    this.stream.start(this.server.path(), chunk(this.options.limits, CHUNK), PACE);
     this.setButtons();
   }
 
@@ -227,7 +202,7 @@ class Lab {
   async reset() {
     this.pause();
     clearErrors(this.root);
-    this.generation += 1; // a step still on its way lands before the reset: not drawn
+    this.server.renew(); // a step still on its way lands before the reset: not drawn
     const snapshot = await this.call("/reset", {});
     if (!snapshot) return;
     this.history = [];
@@ -246,7 +221,7 @@ class Lab {
     Object.assign(this.root.dataset, { epoch: snapshot.epoch, trainLoss: snapshot.train_loss,
       testLoss: snapshot.test_loss });
     this.say(snapshot.status, snapshot.message);
-    this.export.update(this.path(), snapshot.epoch);
+    this.export.update(this.server.path(), snapshot.epoch);
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = null; this.draw(); });
   }
 
