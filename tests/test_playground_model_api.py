@@ -667,3 +667,13 @@ def test_the_streams_are_capped_in_all(client, monkeypatch):
     sid = create(client, dataset="circle", model="logistic")["id"]
     reply = client.get(f"/api/models/{sid}/stream?epochs=2")
     assert reply.status_code == 503 and "streaming" in reply.json()["error"]
+
+
+def test_a_stream_ends_once_the_server_is_stopping():
+    app = create_app()
+    client = TestClient(app, base_url="http://127.0.0.1")
+    sid = create(client, dataset="circle", model="logistic")["id"]
+    app.state.stopping.set()
+    with client.stream("GET", f"/api/models/{sid}/stream?epochs=100") as reply:
+        events = _events("".join(reply.iter_text()))
+    assert [name for name, _ in events] == ["end"] and events[0][1]["epochs"] == 0

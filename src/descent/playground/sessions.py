@@ -24,10 +24,10 @@ from sklearn.base import clone
 
 from ..divergence import has_diverged, smaller_rate
 from ..models import DivergenceError
-from .datasets import BOX, DEFAULT_CURVE, make_dataset, split
+from .datasets import BOX, DEFAULT_CURVE, DatasetError, make_dataset, split
 from .features import canonical, transform
 from .model_setup import estimator_class, estimator_params
-from .snapshot import losses
+from .snapshot import checked_finite, losses
 
 GRID_SIZE = 40
 """The heatmap's points per side: 40 x 40 predictions over the box."""
@@ -85,6 +85,12 @@ class Session:
         self.Z_grid = transform(np.column_stack([gx.ravel(), gy.ravel()]), self.features)
         # All three in one matrix: a snapshot scores them in one call (one input check).
         self.Z_all = np.vstack([self.Z_train, self.Z_test, self.Z_grid])
+        # Checked once here, so training and scoring skip scikit-learn's finiteness checks
+        # of the same matrices at every epoch (``checked_finite``).
+        numbers = [] if data.classes else [data.y_train, data.y_test]  # labels may be text
+        if not all(np.isfinite(a).all() for a in [self.Z_all, *numbers]):
+            raise DatasetError("dataset", "the data or its features hold a value that is not "
+                               "finite; choose other features or fix the data")
         self.lock = threading.Lock()
         # closed: deleted, evicted or expired (an open stream stops at its next epoch);
         # streaming: an event stream trains it (it counts as busy, like the held lock).
@@ -126,7 +132,10 @@ class Session:
         """Up to ``epochs`` more epochs (fewer past ``seconds``, ``STEP_SECONDS`` unless
         given, or the session's cap, or once diverged); returns how many ran. The caller
         holds ``self.lock``."""
-        seconds = STEP_SECONDS if seconds is None else seconds
+        with checked_finite():
+            return self._train(epochs, STEP_SECONDS if seconds is None else seconds)
+
+    def _train(self, epochs: int, seconds: float) -> int:
         began, done = time.perf_counter(), 0
         # The losses after each epoch of this call but the last (the snapshot has that one),
         # so the page's loss curve has every epoch of a many-epoch STEP.

@@ -15,6 +15,7 @@ import json
 import math
 
 import numpy as np
+import sklearn
 
 from .. import numerics
 from ..losses import get_loss
@@ -36,6 +37,12 @@ def finite_or_none(values) -> list:
     shown = a.astype(object)
     shown[~finite] = None
     return shown.tolist()
+
+
+def checked_finite():
+    """A context that skips scikit-learn's NaN and infinity checks (its settings are
+    thread-local): a session's matrices are checked once, when it is made."""
+    return sklearn.config_context(assume_finite=True)
 
 
 def rounded(values, digits: int = 4):
@@ -185,7 +192,8 @@ def snapshot(session) -> dict:
     (``[epoch, train_loss, test_loss]`` for every epoch the last call trained, or the
     current epoch alone) besides."""
     model = session.model()
-    S = scores(model, session.Z_all)  # train, test and grid rows in one call
+    with checked_finite():
+        S = scores(model, session.Z_all)  # train, test and grid rows in one call
     n = len(session.Z_train) + len(session.Z_test)
     train_loss, test_loss = (number(v) for v in losses(session, model, S[:n]))
     return {
