@@ -183,3 +183,70 @@ def test_keyboard_reaches_step_and_enter_and_space_press_it(page, playground_url
     page.keyboard.press("Space")
     settle(page)
     assert counter(page) == 2
+
+
+def press(page, button: str):
+    """A click that does not wait for the button to be enabled (a disabled one ignores it)."""
+    page.evaluate("(id) => document.getElementById(id).click()", button)
+
+
+def test_fast_clicks_and_a_preset_change_end_in_the_new_setup_at_step_zero(page, playground_url):
+    open_lab(page, playground_url)
+    page.select_option("#rate-preset", "rosenbrock")  # 500 steps: RUN plays for seconds
+    settle(page)
+    for _ in range(3):
+        for button in ("rate-step", "rate-run", "rate-reset", "rate-step", "rate-run",
+                       "rate-compare"):
+            press(page, button)
+    settle(page)
+    page.click("#rate-run")
+    page.wait_for_selector("#rate-run[aria-pressed=true]")
+    # A new setup while the run plays: the old run stops at once, not when the new one loads.
+    page.select_option("#rate-preset", "valleys")
+    shown = counter(page)
+    page.wait_for_timeout(120)
+    assert counter(page) in (shown, 0)
+    press(page, "rate-run")
+    press(page, "rate-step")
+    press(page, "rate-reset")
+    settle(page)
+    assert counter(page) == 0 and page.inner_text("#rate-run") == "RUN"
+    assert page.input_value("#rate-preset") == "valleys"
+    assert "exp(" in page.input_value("#rate-expression")
+    page.click("#rate-step")
+    settle(page)
+    assert counter(page) == 1
+
+
+def test_steps_asked_for_before_a_change_are_not_taken_on_the_new_setup(page, playground_url):
+    open_lab(page, playground_url)
+    page.select_option("#rate-preset", "rosenbrock")
+    settle(page)
+    page.click("#rate-run")
+    page.wait_for_selector("#rate-run[aria-pressed=true]")
+    sent = []
+    page.on("request", lambda r: r.url.endswith("/api/descend") and sent.append(r.post_data_json))
+    # In one go, as fast clicks are: STEP (queued behind nothing), then a new preset.
+    playing = page.evaluate("""() => {
+        document.getElementById('rate-step').click();
+        const preset = document.getElementById('rate-preset');
+        preset.value = 'valleys';
+        preset.dispatchEvent(new Event('change'));
+        return document.getElementById('rate-run').getAttribute('aria-pressed');
+    }""")
+    assert playing == "false"  # the old run stopped at once
+    settle(page)
+    new = [body for body in sent if "exp(" in body["expression"]]
+    assert new and all(body["steps"] == 0 for body in new), new  # only the new setup's start
+    assert counter(page) == 0 and page.inner_text("#rate-run") == "RUN"
+
+
+def test_run_pressed_twice_before_its_run_comes_does_not_play(page, playground_url):
+    open_lab(page, playground_url)
+    set_value(page, "#rate-lr", 0.45)  # (a short run)
+    page.evaluate("() => { const run = document.getElementById('rate-run'); run.click(); run.click(); }")
+    settle(page)
+    assert counter(page) == 0 and page.get_attribute("#rate-run", "aria-pressed") == "false"
+    page.click("#rate-run")  # a third press plays
+    page.wait_for_selector("#rate-status[data-status=converged]")
+    assert counter(page) > 0
