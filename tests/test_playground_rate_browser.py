@@ -244,7 +244,8 @@ def test_steps_asked_for_before_a_change_are_not_taken_on_the_new_setup(page, pl
 def test_run_pressed_twice_before_its_run_comes_does_not_play(page, playground_url):
     open_lab(page, playground_url)
     set_value(page, "#rate-lr", 0.45)  # (a short run)
-    page.evaluate("() => { const run = document.getElementById('rate-run'); run.click(); run.click(); }")
+    page.evaluate("() => { const run = document.getElementById('rate-run'); run.click(); "
+                  "run.click(); }")
     settle(page)
     assert counter(page) == 0 and page.get_attribute("#rate-run", "aria-pressed") == "false"
     page.click("#rate-run")  # a third press plays

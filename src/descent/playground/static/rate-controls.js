@@ -24,6 +24,22 @@ export function numbers(text) {
   return parts.length === 1 ? parts[0] : parts;
 }
 
+// The POST /api/descend body for `steps` steps of the main setting (or the compare one),
+// on a function of `dims` variables: restarts search the view's box.
+export function descendBody(s, steps, dims, compare = false) {
+  const body = {
+    expression: s.expression, start: numbers(s.start), steps, tol: s.tol,
+    optimizer: compare ? s.compare.optimizer : s.optimizer,
+    learning_rate: compare ? s.compare.learning_rate : s.learning_rate,
+    beta: compare ? s.compare.beta : s.beta,
+  };
+  if (!compare && s.restarts !== 1) {
+    Object.assign(body, { restarts: s.restarts, random_state: s.random_state,
+      bounds: dims === 1 ? [s.view.x] : [s.view.x, s.view.y] });
+  }
+  return body;
+}
+
 function pairText(pair) {
   return Array.isArray(pair) ? pair.join(", ") : "";
 }
