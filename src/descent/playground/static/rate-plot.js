@@ -1,14 +1,12 @@
-// The learning-rate lab's plot: the curve (1-D) or filled contours (2-D) from /api/surface,
-// and the paths from /api/descend drawn over them. Nothing here computes the function: it
-// maps numbers the server sent onto the canvas.
+// The learning-rate lab's plot: the curve (1-D) or filled contours (2-D, rate-contours.js)
+// from /api/surface, and the paths from /api/descend drawn over them. Nothing here computes
+// the function: it maps numbers the server sent onto the canvas.
 import { fmt, sharpCanvas } from "./common.js";
+import { Contours } from "./rate-contours.js";
 
 const MARGIN = { left: 46, right: 10, top: 10, bottom: 26 };
 export const COLOURS = { main: "#e4572e", compare: "#8e44ad", restart: "#6b7689", best: "#1f8a4c",
   curve: "#2a6fdb", axis: "#5b6475", grid: "#e6e9ef" };
-const BANDS = 14;
-const LOW = [31, 64, 122]; // the deepest band
-const HIGH = [250, 246, 226]; // the highest band
 
 // The box the plot shows and the maps between data and canvas pixels.
 export class Frame {
@@ -126,67 +124,13 @@ function polyline(context, list, colour, width, alpha = 1) {
   context.globalAlpha = 1;
 }
 
-// The filled levels of a 2-D surface, one canvas pixel at a time: the grid value there
-// (bilinear between the four nearest grid values the server sent), coloured by which of
-// BANDS quantile levels it falls in, so every function shows its valleys.
-function contourImage(surface, width, height) {
-  const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
-  const context = canvas.getContext("2d");
-  const image = context.createImageData(width, height);
-  const rows = surface.values;
-  const ny = rows.length;
-  const nx = rows[0].length;
-  const finite = rows.flat().filter((v) => v !== null).sort((a, b) => a - b);
-  const levels = Array.from({ length: BANDS - 1 }, (_, i) => finite[Math.floor(((i + 1) / BANDS) * (finite.length - 1))]);
-  const band = (value) => {
-    let low = 0;
-    let high = levels.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (value > levels[mid]) low = mid + 1; else high = mid;
-    }
-    return low;
-  };
-  const colours = Array.from({ length: BANDS }, (_, b) => {
-    const t = Math.pow(b / (BANDS - 1), 0.8);
-    return LOW.map((c, k) => Math.round(c + (HIGH[k] - c) * t));
-  });
-  for (let j = 0; j < height; j += 1) {
-    const gy = (1 - (j + 0.5) / height) * (ny - 1);
-    const i0 = Math.min(ny - 2, Math.floor(gy));
-    const fy = gy - i0;
-    for (let i = 0; i < width; i += 1) {
-      const gx = ((i + 0.5) / width) * (nx - 1);
-      const k0 = Math.min(nx - 2, Math.floor(gx));
-      const fx = gx - k0;
-      const a = rows[i0][k0]; const b = rows[i0][k0 + 1];
-      const c = rows[i0 + 1][k0]; const d = rows[i0 + 1][k0 + 1];
-      const at = 4 * (j * width + i);
-      if (a === null || b === null || c === null || d === null) {
-        image.data[at + 3] = 0;
-        continue;
-      }
-      const value = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
-      const colour = colours[band(value)];
-      image.data[at] = colour[0];
-      image.data[at + 1] = colour[1];
-      image.data[at + 2] = colour[2];
-      image.data[at + 3] = 255;
-    }
-  }
-  context.putImageData(image, 0, 0);
-  return canvas;
-}
-
 // Draws everything: `scene` = {surface, main, compare, runs, best, index, tangent}
 // where main/compare are /api/descend replies and index the step shown.
 export class Plot {
   constructor(canvas) {
     this.canvas = canvas;
     this.frame = null;
-    this.cache = { key: null, image: null };
+    this.contours = new Contours();
   }
 
   draw(scene, width) {
@@ -203,7 +147,7 @@ export class Plot {
     context.fillRect(0, 0, width, height);
     clipped(context, frame, () => {
       if (dims === 1) this.curve(context, frame, surface);
-      else this.contours(context, frame, surface);
+      else this.contours.draw(context, frame, surface);
       for (const [i, run] of (scene.runs || []).entries()) {
         if (i === scene.best || run.status === "skipped") continue; // (no value to draw at)
         this.path(context, frame, run.points, scene.index, dims, COLOURS.restart, false);
@@ -230,16 +174,6 @@ export class Plot {
       context.stroke();
     }
     polyline(context, list, COLOURS.curve, 2.5);
-  }
-
-  contours(context, frame, surface) {
-    const width = Math.round(frame.innerWidth);
-    const height = Math.round(frame.innerHeight);
-    const key = `${width}x${height}`;
-    if (this.cache.key !== key || this.cache.surface !== surface) {
-      this.cache = { key, surface, image: contourImage(surface, width, height) };
-    }
-    context.drawImage(this.cache.image, frame.left, frame.top, frame.innerWidth, frame.innerHeight);
   }
 
   // One path up to step `index`: the points so far, the step just taken as an arrow, and
