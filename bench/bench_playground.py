@@ -144,44 +144,62 @@ def _watch_memory(pid: int, load: Load, stop: threading.Event) -> None:
             return
 
 
-def run_load(clients: int = 50, duration: float = 30.0, rate: float = 5.0,
-             settings: dict | None = None, env: dict | None = None) -> Load:
-    """Start a server, run the clients against it, stop it; what they saw."""
-    import psutil
+class Server:
+    """A playground server in its own process, warmed up, for one or more loads."""
 
-    load, stop = Load(), threading.Event()
-    load.load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    server, port = start_server(env)
-    try:
-        load.rss_start = load.rss_peak = psutil.Process(server.pid).memory_info().rss
-        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    def __init__(self, env: dict | None = None, settings: dict | None = None):
+        import psutil
+
+        self.load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        self.child, self.port = start_server(env)
+        self.process = psutil.Process(self.child.pid)
+        self.rss_start = self.process.memory_info().rss
+        warm = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         status, body = _request(warm, "POST", "/api/models", settings or SETTINGS)
-        if status == 200:  # the first session loads the compiled kernels: not part of the load
+        if status == 200:  # the first session loads the compiled kernels: not part of a load
             _request(warm, "POST", f"/api/models/{json.loads(body)['id']}/step", {"epochs": 1})
         warm.close()
-        watcher = threading.Thread(target=_watch_memory, args=(server.pid, load, stop),
-                                   daemon=True)
-        watcher.start()
-        process = psutil.Process(server.pid)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.child.terminate()
+        try:
+            self.child.wait(10)
+        except subprocess.TimeoutExpired:
+            self.child.kill()
+
+
+def run_load(clients: int = 50, duration: float = 30.0, rate: float = 5.0,
+             settings: dict | None = None, env: dict | None = None,
+             server: Server | None = None) -> Load:
+    """Run the clients against ``server`` (a new one, stopped after, when None)."""
+    if server is None:
+        with Server(env, settings) as own:
+            return run_load(clients, duration, rate, settings, server=own)
+    load, stop = Load(), threading.Event()
+    load.load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load.rss_start = server.rss_start
+    load.rss_peak = server.process.memory_info().rss
+    watcher = threading.Thread(target=_watch_memory, args=(server.child.pid, load, stop),
+                               daemon=True)
+    watcher.start()
+    try:
         begin = time.perf_counter() + 1.0  # every client has its session before the clock runs
-        threads = [threading.Thread(target=client, args=(port, settings or SETTINGS, rate,
-                                                         duration, begin + i / (rate * clients),
-                                                         load))
+        threads = [threading.Thread(target=client, args=(server.port, settings or SETTINGS,
+                                                         rate, duration,
+                                                         begin + i / (rate * clients), load))
                    for i in range(clients)]
         for thread in threads:
             thread.start()
         time.sleep(max(0.0, begin - time.perf_counter()))
-        cpu = sum(process.cpu_times()[:2])  # the steps' CPU from here: the sessions exist
+        cpu = sum(server.process.cpu_times()[:2])  # the steps' CPU from here: sessions exist
         for thread in threads:
             thread.join(duration + 120)
-        load.server_cpu = sum(process.cpu_times()[:2]) - cpu
+        load.server_cpu = sum(server.process.cpu_times()[:2]) - cpu
     finally:
         stop.set()
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
     return load
 
 
@@ -245,10 +263,13 @@ def table(runs: list[tuple[Load, int, float]], duration: float, rate: float) -> 
 
 
 def measure(clients: int, duration: float, rate: float) -> Table:
-    """One client alone for a few seconds, then ``clients`` together: the table."""
-    alone = run_load(1, min(duration, 5.0), rate)
-    crowd = run_load(clients, duration, rate)
-    return table([(alone, 1, min(duration, 5.0)), (crowd, clients, duration)], duration, rate)
+    """One client alone for a few seconds, then ``clients`` together (one server): the
+    table."""
+    short = min(duration / 3, 5.0)
+    with Server() as server:
+        alone = run_load(1, short, rate, server=server)
+        crowd = run_load(clients, duration, rate, server=server)
+    return table([(alone, 1, short), (crowd, clients, duration)], duration, rate)
 
 
 def run(quick: bool = False) -> list[Table]:
