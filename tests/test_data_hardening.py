@@ -249,3 +249,11 @@ def test_fit_on_random_small_valid_tables_trains_or_says_why(rows, width, scale,
     report = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(name))
     assert report["rows"] == rows and report["features"] == width
     assert np.isfinite(report["train_score"]) and np.isfinite(report["final_loss"])
+
+
+def test_a_huge_text_value_is_shown_as_a_short_excerpt(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("a,b,c\n" + "y" * 100_000 + ",1,2\n3,4,5\n")
+    with pytest.raises(DataError, match=r"not numeric \(for example 'y{20,}\.\.\.'\)") as caught:
+        read_table(path, target="c")
+    assert len(str(caught.value)) < 300

@@ -209,3 +209,9 @@ def test_items_expire_when_idle_unless_busy():
     busy.clear()
     assert len(store) == 0
     assert store.remove(a) is False
+
+
+def test_a_first_line_longer_than_the_csv_field_limit_is_refused_on_the_file_field():
+    with pytest.raises(InputError) as caught:
+        read_upload("x" * 200_000 + ",1,2\n1,2,3\n")
+    assert caught.value.field == "file" and len(caught.value.message) < 200

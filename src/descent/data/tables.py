@@ -387,8 +387,9 @@ def _numeric(name: str, values: np.ndarray, path: Path, role: str) -> np.ndarray
         example = next((v for v in values if v is not None), None)
         if example is None:
             raise DataError(f"{role} column {name!r} in '{path}' is empty; drop the column")
+        shown = repr(example) if len(repr(example)) <= 60 else repr(example)[:56] + "...'"
         raise DataError(f"{role} column {name!r} in '{path}' is not numeric (for example "
-                        f"{example!r}); drop it or encode it as numbers")
+                        f"{shown}); drop it or encode it as numbers")
     values = values.astype(np.float64)
     bad = ~np.isfinite(values)
     if bad.any():

@@ -60,7 +60,11 @@ def read_upload(text: str) -> Upload:
     if not text.strip():
         raise DatasetError("file", "the file is empty; upload a CSV with a header line and "
                            "three columns: two features and the target")
-    header = next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0]]), [])
+    try:
+        header = next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0]]), [])
+    except csv.Error:  # e.g. one field longer than the csv module's limit
+        raise DatasetError("file", "the first line is not a CSV header the lab can read; "
+                           "start the file with three column names") from None
     if len(header) > 3:  # refused before the reader spends seconds on 80,000 columns
         raise DatasetError("file", f"the file has {len(header):,} columns; the lab needs "
                            "exactly three: two numeric features, then the target")

@@ -63,11 +63,11 @@ class Workers:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def workers(request: Request) -> Workers:
+async def workers(request: Request) -> Workers:
     """The app's work queue, for endpoints: ``pool: Annotated[Workers, Depends(workers)]``."""
     return request.app.state.workers
 
 
-def stopping(request: Request) -> threading.Event:
+async def stopping(request: Request) -> threading.Event:
     """Set once the server is shutting down, so long streams end at their next event."""
     return request.app.state.stopping
