@@ -289,3 +289,18 @@ def test_rapid_clicks_and_setting_changes_leave_one_consistent_session(page, pla
     assert lab(page)["session"] == last
     page.click("#model-step")  # (the server may have trained one more epoch than was shown)
     until(page, f"Number({LAB}.epoch) > {epoch} && {LAB}.session === '{last}'")
+
+
+def test_a_stream_refused_by_the_server_shows_its_message_and_play_stops(page, playground_url):
+    session = open_lab(page, playground_url)["id"]
+    # Another tab plays the same session: the server allows one stream per session (409).
+    page.evaluate("""(id) => { window.other = new AbortController();
+        fetch(`/api/models/${id}/stream?epochs=1000&interval=0.05`, { signal: window.other.signal })
+          .then((r) => r.body.getReader().read()).catch(() => null); }""", session)
+    page.click("#model-play")
+    page.wait_for_selector("#model-lab [data-error-for=general]:has-text('another stream')")
+    assert lab(page)["playing"] == "false" and not page.is_disabled("#model-play")
+    expect_failed_request(page, 409)
+    page.evaluate("window.other.abort()")
+    page.click("#model-step")  # the page goes on once the other stream is gone
+    until(page, f"Number({LAB}.epoch) >= 1 && {LAB}.playing === 'false'")

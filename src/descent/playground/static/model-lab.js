@@ -130,8 +130,9 @@ class Lab {
   async newSession() {
     this.retire();
     if (this.settings.dataset === "upload" && !this.settings.upload_id) {
-      clearErrors(this.root);
-      showError(this.root, { field: "upload_id", message: "choose a CSV file to train on" });
+      // (a refused file's reason, shown while the change settled, stays)
+      const said = this.root.querySelector('[data-error-for="upload_id"]')?.textContent;
+      showError(this.root, { field: "upload_id", message: said || "choose a CSV file to train on" });
       return;
     }
     let reply;
