@@ -175,3 +175,46 @@ def sample_weights(sample_weight, X: np.ndarray) -> np.ndarray:
     if not np.any(sw > 0):
         raise ValueError("sample_weight sums to zero; give at least one point a positive weight")
     return sw
+
+
+def already_valid(est, X, y=None, *, numeric_y: bool = False):
+    """``(X, y)`` as they are when scikit-learn's ``validate_data(est, X, y, reset=False)``
+    would hand them back unchanged, else None (and the caller runs it).
+
+    Checking takes a fraction of a millisecond that matters to a loop of small
+    ``partial_fit`` calls or predictions (the playground steps a model on 100 rows 250
+    times a second): a plain 2-D float array with the fitted number of columns, from an
+    estimator fitted without column names, and a 1-D ``y`` of the same length (numbers for
+    regressors) needs no conversion. Non-finite values are the caller's to check.
+
+    Example:
+        >>> from descent import LinearRegression
+        >>> X = np.arange(6.0).reshape(3, 2)
+        >>> model = LinearRegression(epochs=1).fit(X, [1.0, 2.0, 3.0])
+        >>> already_valid(model, X)[0] is X, already_valid(model, X.tolist())
+        (True, None)
+    """
+    if not (type(X) is np.ndarray and X.ndim == 2 and X.shape[0] >= 1
+            and X.dtype in (np.float64, np.float32)
+            and X.shape[1] == getattr(est, "n_features_in_", -1)
+            and not hasattr(est, "feature_names_in_")):
+        return None
+    if y is not None and not (type(y) is np.ndarray and y.ndim == 1 and len(y) == len(X)
+                              and (y.dtype.kind in "fiub" or not numeric_y)):
+        return None
+    return X, y
+
+
+def rows_to_predict(est, X) -> np.ndarray:
+    """X checked as ``validate_data(est, X, reset=False)`` checks it, skipping the
+    conversions when ``already_valid`` says none are needed (the finite check stays,
+    unless scikit-learn's ``assume_finite`` is set)."""
+    from sklearn import get_config
+    from sklearn.utils import assert_all_finite
+    from sklearn.utils.validation import validate_data
+
+    if already_valid(est, X) is None:
+        return validate_data(est, X, reset=False, dtype=[np.float64, np.float32])
+    if not get_config()["assume_finite"]:
+        assert_all_finite(X, input_name="X", estimator_name=type(est).__name__)
+    return X

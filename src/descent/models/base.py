@@ -26,6 +26,7 @@ from ._validation import (
     DivergenceError,
     FitInterruptedWarning,
     _as_list,
+    already_valid,
     check_common_params,
     check_finite_target,
     resolve_batch_size,
@@ -176,6 +177,9 @@ class GradientDescentEstimator(BaseEstimator):
 
         if not get_config()["assume_finite"]:
             check_finite_target(y, type(self).__name__)
+        clean = None if reset else already_valid(self, X, y, numeric_y=not self._is_classifier)
+        if clean is not None:
+            return clean
         return validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32],
                              y_numeric=not self._is_classifier, ensure_all_finite=False)
 

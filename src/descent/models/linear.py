@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.utils.validation import validate_data
 
 from ..kernels.rates import Rates, schedule_rates
 from ..losses import Loss, get_loss, mean_loss_and_gradient
 from ..penalties import penalty_gradient, penalty_value
+from ._validation import rows_to_predict
 from .base import GradientDescentEstimator, store_init_args
 from .outputs import LabelOutputs
 
@@ -187,7 +187,7 @@ class _LinearModel(GradientDescentEstimator):
     def _decision(self, X) -> np.ndarray:
         """The scores X @ coef_.T + intercept_ (one column per output, squeezed if one)."""
         self._fitted_check()
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = rows_to_predict(self, X)
         S = X @ np.atleast_2d(self.coef_).T + self.intercept_
         return S[:, 0] if S.shape[1] == 1 else S
 

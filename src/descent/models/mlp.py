@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.utils.validation import validate_data
 
 from .. import autodiff as ad
 from ..losses import Loss, get_loss, mean_loss_and_gradient
 from ..penalties import engine_penalty, penalty_value
+from ._validation import rows_to_predict
 from .backprop import ACTIVATIONS, Workspace
 from .base import GradientDescentEstimator, store_init_args
 from .linear import _COMMON_DOC
@@ -178,7 +178,7 @@ class _Network(GradientDescentEstimator):
 
     def _decision(self, X) -> np.ndarray:
         self._fitted_check()
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = rows_to_predict(self, X)
         act = ACTIVATIONS[self.activation].forward
         a = X
         for layer, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
