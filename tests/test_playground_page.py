@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -93,7 +94,9 @@ def _through_guard(pieces: list[bytes]):
         replies.append(message)
 
     scope = {"type": "http", "method": "POST", "headers": [(b"host", b"127.0.0.1")]}
-    asyncio.run(Guard(inner)(scope, receive, send))
+    # On a thread of its own: the browser tests' Playwright keeps a loop on this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, Guard(inner)(scope, receive, send)).result()
     return replies[0]["status"], seen[0] if seen else None
 
 

@@ -35,7 +35,10 @@ class Workers:
     Example:
         >>> import asyncio
         >>> pool = Workers(workers=1, max_waiting=4)
-        >>> asyncio.run(pool.run(sum, [1, 2, 3]))
+        >>> async def job():
+        ...     return await pool.run(sum, [1, 2, 3])
+        >>> with ThreadPoolExecutor(1) as caller:  # from any thread and event loop
+        ...     caller.submit(asyncio.run, job()).result()
         6
         >>> pool.close()
     """
