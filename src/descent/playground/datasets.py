@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import InputError
+from .formulas import parse_formula
 
 BOX = 3.0
 """The data's square is [-BOX, BOX] on both axes; the heatmap covers the same square."""
@@ -157,17 +158,9 @@ def _linear(rng, n):
 
 
 def _curve(rng, n, text):
-    from ..expression import ExpressionError, parse
-
     if not isinstance(text, str) or not text.strip():
         raise DatasetError("curve", "the curve is empty; type y = f(x), e.g. sin(3*x)")
-    if len(text) > MAX_CURVE_LENGTH:
-        raise DatasetError("curve", f"the curve is {len(text)} characters long; the limit is "
-                           f"{MAX_CURVE_LENGTH}")
-    try:
-        expression = parse(text)
-    except ExpressionError as err:
-        raise DatasetError("curve", err.one_line()) from None
+    expression = parse_formula(text, "curve", MAX_CURVE_LENGTH, DatasetError)
     if set(expression.variables) - {"x"}:
         others = ", ".join(v for v in expression.variables if v != "x")
         raise DatasetError("curve", f"the curve is y = f(x) and may use only x, not {others}")

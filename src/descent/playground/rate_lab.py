@@ -18,9 +18,10 @@ import numpy as np
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from ..expression import Expression, ExpressionError, parse
+from ..expression import Expression
 from ..minimize import StartError
 from .errors import InputError, clip
+from .formulas import parse_formula
 from .presets import PRESETS, preset_for
 from .rate_runs import WORK_BUDGET, LabRun, descend, gradients, most_steps, work
 from .snapshot import finite_or_none
@@ -113,13 +114,7 @@ def read_expression(text: str) -> Expression:
         >>> read_expression("x^2 + y").variables
         ('x', 'y')
     """
-    if len(text) > MAX_EXPRESSION:
-        raise InputError("expression", f"the expression is {len(text):,} characters long; the "
-                         f"lab reads at most {MAX_EXPRESSION}: write a shorter one")
-    try:
-        expression = parse(text)
-    except ExpressionError as err:
-        raise InputError("expression", err.one_line()) from None
+    expression = parse_formula(text, "expression", MAX_EXPRESSION)
     if expression.variables not in (("x",), ("x", "y")):
         uses = ", ".join(expression.variables) or "no variables"
         raise InputError("expression", f"the expression uses {clip(uses)}; write a function of "
