@@ -179,7 +179,7 @@ def test_the_command_prints_its_address_serves_and_stops_cleanly_on_ctrl_c():
 
 
 def test_ctrl_c_with_a_stream_open_ends_it_at_once_without_a_traceback():
-    import httpx
+    import httpx2 as httpx
 
     child, line = _start()
     try:

@@ -303,7 +303,7 @@ def test_overflow_on_the_way_to_divergence_warns_nobody(client):
 def test_many_heavy_descents_at_once_do_not_stall_a_cheap_request(playground_url):
     import threading
 
-    import httpx
+    import httpx2 as httpx
 
     heavy = {"expression": "x^2", "start": 5.0, "learning_rate": 1.0,
              "steps": min(10_000, WORK_BUDGET // work("x^2", 1, 1))}
