@@ -5,7 +5,7 @@ The public API lives here; submodules hold the pieces:
 (optimizers as (init, update) pairs) and ``descent.minimize``.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from . import optim
 from .autodiff import (
@@ -54,8 +54,8 @@ from .models import (
 )
 
 try:
-    __version__ = version("descent")
-except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = _metadata.version("descent")
+except _metadata.PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
 __all__ = [

@@ -4,6 +4,25 @@ from __future__ import annotations
 
 import math
 
+
+class DivergenceError(ArithmeticError):
+    """Training stopped because the loss became non-finite or exploded (``has_diverged``).
+
+    The estimator keeps the last finite parameters; the message names the learning
+    rate and suggests a smaller one (``smaller_rate``).
+
+    Example:
+        >>> import numpy as np, descent
+        >>> X = np.array([[1.0], [2.0], [3.0]]); y = np.array([1.0, 2.0, 3.0])
+        >>> try:
+        ...     descent.LinearRegression(optimizer="gd", learning_rate=10.0, batch_size=None,
+        ...                              standardize=False).fit(X, y)
+        ... except descent.DivergenceError as err:
+        ...     print(str(err).split(":")[0])
+        training diverged at epoch 4
+    """
+
+
 # A loss this many times larger than where the run started (plus one) counts as exploded.
 EXPLOSION_FACTOR = 1e10
 

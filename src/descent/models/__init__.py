@@ -1,6 +1,7 @@
 """Estimators trained by gradient descent, following scikit-learn's conventions."""
 
-from ._validation import DivergenceError, FitInterruptedWarning
+from ..divergence import DivergenceError
+from ._validation import FitInterruptedWarning
 from .classifiers import LinearSVC, LogisticRegression, Perceptron
 from .history import History
 from .linear import LinearRegression

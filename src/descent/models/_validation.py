@@ -11,14 +11,6 @@ OPTIMIZER_NAMES = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 SCHEDULE_NAMES = ("constant", "step", "exponential", "inverse_scaling", "cosine")
 
 
-class DivergenceError(ArithmeticError):
-    """Training stopped because the loss became non-finite or exploded.
-
-    The estimator keeps the last finite parameters; the message names the learning
-    rate and suggests a smaller one.
-    """
-
-
 class FitInterruptedWarning(UserWarning):
     """A fit stopped at Ctrl-C; the estimator keeps the training done so far.
 

@@ -19,11 +19,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import optim
-from ..divergence import bounced, smaller_rate
+from ..divergence import DivergenceError, bounced, smaller_rate
 from ..kernels.stats import check_finite, column_stats
 from ..penalties import check_penalty
 from ._validation import (
-    DivergenceError,
     FitInterruptedWarning,
     _as_list,
     already_valid,

@@ -14,7 +14,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from ._validation import DivergenceError, FitInterruptedWarning
+from ..divergence import DivergenceError
+from ._validation import FitInterruptedWarning
 
 #: A rate counts as "as good as the best" within this share of the spread of final losses.
 GOOD_ENOUGH = 0.05

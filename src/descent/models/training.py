@@ -16,10 +16,9 @@ from typing import Protocol
 
 import numpy as np
 
-from ..divergence import has_diverged, smaller_rate
+from ..divergence import DivergenceError, has_diverged, smaller_rate
 from ..kernels.order import shuffled_order
 from ..penalties import clip_l1_crossings
-from ._validation import DivergenceError
 from .history import History
 
 logger = logging.getLogger("descent")
