@@ -1,4 +1,4 @@
-"""Networks: the fused backward pass against the engine, seed 000's formulas, real data."""
+"""Networks: the fused backward pass against the engine, Grokking ML's formulas, real data."""
 
 import numpy as np
 import pytest
@@ -42,7 +42,7 @@ def test_fused_backprop_equals_the_engine(activation, loss, k, penalty, standard
 
 
 def test_one_point_gradients_follow_seed_000s_formulas():
-    """One hidden sigmoid layer, one point: the derivatives seed 000 works out by hand."""
+    """One hidden sigmoid layer, one point: the derivatives Grokking ML (appendix B) works out."""
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=3), 1.0
     V, b, W, c = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(4, 1)), 0.2

@@ -134,7 +134,8 @@ def _perceptron_fast(S, Y, w):
 
 
 # ----- log loss: -y log p - (1 - y) log(1 - p), p = sigmoid(s) ---------------------------
-# Written as softplus(s) - y s it is finite for any score; its gradient is p - y (seed 001).
+# Written as softplus(s) - y s it is finite for any score; its gradient is p - y
+# (the log-loss gradient lesson).
 def _log_values(S, Y):
     return np.sum(numerics.softplus(S) - Y * S, axis=1)
 

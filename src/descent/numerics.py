@@ -50,7 +50,8 @@ def mean_log_loss_and_residual(z, y) -> tuple[float, np.ndarray]:
     """Mean log loss of sigmoid(z) against 0/1 labels y, and the residual sigmoid(z) - y.
 
     Per point the loss is -y log(p) - (1 - y) log(1 - p) = softplus(z) - y z, and its
-    derivative in z is the residual p - y (seed 001). Both come from one exp(-|z|), in
+    derivative in z is the residual p - y (the log-loss gradient lesson). Both come from
+    one exp(-|z|), in
     two buffers: on 100,000 points a fresh temporary costs as much as the arithmetic.
 
     Example:

@@ -201,7 +201,8 @@ def abs(x) -> Tensor:  # noqa: A001 - mirrors numpy's name on purpose
         2.0
     """
     x = lift(x)
-    # The derivative of |x| is sign(x), taken as 0 at 0 (seed 000's convention).
+    # The derivative of |x| is sign(x), taken as 0 at 0 (the convention of
+    # Grokking Machine Learning, appendix B).
     return Tensor._result(np.abs(x.data), "abs", (x,), (lambda g: g * np.sign(x.data),))
 
 
@@ -248,7 +249,7 @@ def sigmoid(x) -> Tensor:
     """
     x = lift(x)
     out = numerics.sigmoid(x.data)
-    # sigma' = sigma (1 - sigma), seed 001's identity.
+    # sigma' = sigma (1 - sigma), the identity of the log-loss gradient lesson.
     return Tensor._result(out, "sigmoid", (x,), (lambda g: g * out * (1.0 - out),))
 
 
@@ -273,7 +274,7 @@ def relu(x) -> Tensor:
         [0.0, 2.0]
     """
     x = lift(x)
-    # ReLU' is the step function (seed 000), taken as 0 at 0.
+    # ReLU' is the step function (Grokking Machine Learning, appendix B), taken as 0 at 0.
     return Tensor._result(np.maximum(x.data, 0), "relu", (x,), (lambda g: g * (x.data > 0),))
 
 

@@ -13,7 +13,8 @@ Where things live:
 
 - ``section``: ``Section``, ``Picture`` and the helpers that format numbers and pictures.
 - ``data``: the houses, the eight points, the generated people, the held-out split.
-- ``graph``: seed 002's computation graph and the chain rule.
+- ``graph``: the computation graph of Introduction to the Math of Gradient Descent,
+  and the chain rule.
 - ``functions``: descent on a function (one weight, the loop, restarts, learning rates).
 - ``regression``: linear regression's two tricks, and regularization.
 - ``classifiers``: the perceptron, logistic regression and the SVM.

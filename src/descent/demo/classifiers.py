@@ -81,7 +81,8 @@ def section_logistic(epochs: int = 1000) -> Section:
     w, b = _weights(small)
     proba = small.predict_proba(POINTS)[:, 1]
 
-    # One logistic step by hand (seed 001): w <- w + rate (y - y_hat) x, from w = 0, b = 0,
+    # One logistic step by hand (the log-loss gradient lesson):
+    # w <- w + rate (y - y_hat) x, from w = 0, b = 0,
     # where y_hat = sigmoid(0) = 0.5. Two classes are needed to fit; the first row goes first.
     x0, rate = POINTS[4], 0.1
     by_hand = [*(rate * (1 - 0.5) * x0).tolist(), rate * (1 - 0.5)]

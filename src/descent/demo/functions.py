@@ -15,7 +15,8 @@ from .section import Picture, Section, _fmt, _history, _picture, _plot, _short, 
 
 # ----- 2. one weight -----------------------------------------------------------------------
 def section_one_weight(epochs: int = 1000, learning_rate: float = 0.01) -> Section:
-    """Seed 002's one-weight example: fit m in y = m x by squared error, from its numbers."""
+    """The one-weight example of Introduction to the Math of Gradient Descent: fit m in
+    y = m x by squared error, from its numbers."""
     x, m0, y = -1.12242755, 1.06498435, -0.290105
     result = minimize(
         lambda m: (y - m * x) ** 2, x0=m0, learning_rate=learning_rate, epochs=epochs, tol=0.0
@@ -195,7 +196,8 @@ def _square(x):
 
 
 def section_learning_rates(rates=(0.01, 0.5, 0.95, 1.05), x0: float = 5.0) -> Section:
-    """Seed 003's exercise on f(x) = x^2: too small, right, bouncy and too large."""
+    """The exercise of Understanding the Mathematics behind Gradient Descent on f(x) = x^2:
+    too small, right, bouncy and too large."""
     rows, facts, results = [], {}, {}
     for lr in rates:
         r = minimize(_square, x0=x0, learning_rate=lr, epochs=1000, tol=1e-6)

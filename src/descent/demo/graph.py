@@ -1,4 +1,5 @@
-"""Seed 002's computation graph: the chain rule, checked against nudging each input."""
+"""The computation graph of Introduction to the Math of Gradient Descent: the chain rule,
+checked against nudging each input."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from .section import Section, _fmt, _picture
 
 
 def seed_graph() -> dict[str, ad.Tensor]:
-    """Seed 002's graph: u = b c, v = a + u, J = 3 v at a = 5, b = 3, c = 2."""
+    """The graph of Introduction to the Math of Gradient Descent: u = b c, v = a + u,
+    J = 3 v at a = 5, b = 3, c = 2."""
     a, b, c = ad.Tensor(5.0, name="a"), ad.Tensor(3.0, name="b"), ad.Tensor(2.0, name="c")
     u = b * c
     v = a + u
@@ -17,7 +19,8 @@ def seed_graph() -> dict[str, ad.Tensor]:
 
 
 def section_graph(nudge: float = 0.001) -> Section:
-    """The chain rule on seed 002's graph, checked input by input against nudging."""
+    """The chain rule on the graph of Introduction to the Math of Gradient Descent, checked
+    input by input against nudging."""
     nodes = seed_graph()
     nodes["J"].backward()
     rows = []

@@ -17,7 +17,8 @@ class Perceptron(_LinearClassifier):
     __doc__ = """The perceptron: step(score) predictions, trained on the perceptron error.
 
     A point's error is 0 when it is classified right and |score| when wrong (the ReLU
-    form of seed 000). At batch size 1 a plain "gd" step is the perceptron trick: a
+    form of Grokking Machine Learning, appendix B). At batch size 1 a plain "gd" step is
+    the perceptron trick: a
     misclassified positive point adds lr * x to w and lr to b, a misclassified negative
     one subtracts them. More than two classes are handled one-vs-rest.
 
@@ -54,7 +55,7 @@ class LogisticRegression(LogisticOutputs, _LinearClassifier):
     __doc__ = """Logistic regression trained by gradient descent on the log loss.
 
     Binary problems use sigmoid(score) and the mean log loss, whose gradient is
-    -(y - yhat) (x, 1) per point (seed 001); at batch size 1 a "gd" step is the
+    -(y - yhat) (x, 1) per point (the log-loss gradient lesson); at batch size 1 a "gd" step is the
     logistic trick w += lr (y - yhat) x. More than two classes use softmax scores
     and the multinomial log loss.
 
@@ -93,7 +94,8 @@ class LinearSVC(_LinearClassifier):
     The objective is C * sum(hinge) + 1/2 ||w||^2, as in scikit-learn's LinearSVC, which
     descent writes per point as mean(hinge) + alpha/2 ||w||^2 with alpha = 1 / (C n).
     The hinge error max(0, 1 - t score) (t = +-1) is the classification error, and the
-    1/2 ||w||^2 term pulls the two margin lines score = +-1 apart (seed 000's SVM).
+    1/2 ||w||^2 term pulls the two margin lines score = +-1 apart (the SVM of Grokking
+    Machine Learning, appendix B).
     More than two classes are handled one-vs-rest.
 
     Defaults: Adam at learning_rate=0.01 in mini-batches of 32 rows (batch_size="auto":

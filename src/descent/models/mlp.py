@@ -1,6 +1,7 @@
 """Neural networks: layers of weights and activations trained by backpropagation.
 
-Seed 000 works out the backward pass for one hidden sigmoid layer and one point;
+Grokking Machine Learning (appendix B) works out the backward pass for one hidden
+sigmoid layer and one point;
 this module does it for any number of layers and a whole batch at once. The
 backward pass is written by hand (fused, in ``backprop``, its elementwise passes compiled
 where Numba runs: ``descent.kernels.network``) for speed, and whole epochs run with Adam
@@ -202,7 +203,8 @@ _NETWORK_DOC = """
 class MLPClassifier(LogisticOutputs, LabelOutputs, ClassifierMixin, _Network):
     __doc__ = """A neural network classifier trained by backpropagation on the log loss.
 
-    Two classes: one sigmoid output and the log loss (seed 000's network, with any
+    Two classes: one sigmoid output and the log loss (the network of Grokking Machine
+    Learning, appendix B, with any
     number of hidden layers and mini-batches); more classes: softmax outputs and the
     multinomial log loss.
 
