@@ -1,4 +1,5 @@
-"""The engine: the graph of Introduction to the Math of Gradient Descent, every primitive against central differences, stability."""
+"""The engine: the graph of Introduction to the Math of Gradient Descent, every primitive
+against central differences, stability."""
 
 import numpy as np
 import pytest
@@ -50,7 +51,7 @@ def assert_matches_nudging(build, *arrays, tol=1e-6):
         assert np.max(np.abs(exact - nudged) / scale, initial=0.0) < tol
 
 
-# ----- Introduction to the Math of Gradient Descent: its graph-------------------------------------------------
+# ----- the graph of Introduction to the Math of Gradient Descent ----------------------
 def seed_graph():
     a, b, c = d.Tensor(5.0, name="a"), d.Tensor(3.0, name="b"), d.Tensor(2.0, name="c")
     u = b * c
@@ -96,7 +97,7 @@ def test_show_graph_and_dot_list_every_node_with_value_and_grad():
     assert "grad 9" in dot  # c's gradient
 
 
-# ----- the log-loss lesson and Understanding the Mathematics behind GD-------------------------------------------------------
+# ----- the log-loss lesson, Understanding the Mathematics behind Gradient Descent ------
 def test_seed_001_log_loss_gradient_is_minus_residual_times_point():
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(50, 4)), rng.integers(0, 2, size=50).astype(float)

@@ -142,7 +142,8 @@ def test_perceptron_separates_the_eight_points(sections):
 def test_logistic_section(sections):
     facts = sections["section_logistic"].facts
     assert facts["small_accuracy"] == 1.0
-    # The log-loss gradient lesson's step from zero on (1, 3) labelled 1: 0.1 * (1 - 0.5) * (1, 3, 1).
+    # The log-loss gradient lesson's step from zero on (1, 3) labelled 1:
+    # 0.1 * (1 - 0.5) * (1, 3, 1).
     assert facts["first_step"] == pytest.approx(facts["step_by_hand"])
     assert facts["step_by_hand"] == pytest.approx([0.05, 0.15, 0.05])
     assert facts["cancer_test_accuracy"] > 0.93 and facts["cancer_train_accuracy"] > 0.95
