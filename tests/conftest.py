@@ -102,3 +102,46 @@ def page(chromium, playground_url):
     context.close()
     assert watch.console_errors == [], f"console errors: {watch.console_errors}"
     assert watch.outside_requests == [], f"requests off this machine: {watch.outside_requests}"
+
+
+class DemoRun:
+    """What one ``descent demo`` run left: its folder, its exit code and output, and the
+    report and sections it computed (the same objects the page was written from)."""
+
+    def __init__(self, folder, result, report, sections):
+        self.folder, self.result, self.report, self.sections = folder, result, report, sections
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """``descent demo --out DIR`` once for the whole test session.
+
+    The report is the slowest thing the suite computes, so it is built once, through the
+    command line as a user runs it (click's runner, in this process), and every test of
+    the report, the demo sections and the command reads that one run. The real
+    ``write_report`` and ``all_sections`` run; the wrappers only keep what they returned.
+    The folder name is one rich would read as markup, to show it printed as written.
+    """
+    from click.testing import CliRunner
+
+    from descent import report
+    from descent.cli import main
+
+    kept: dict = {}
+    compute_sections, write = report.all_sections, report.write_report
+
+    def sections():
+        kept["sections"] = compute_sections()
+        return kept["sections"]
+
+    def write_report(*args, **kwargs):
+        kept["report"] = write(*args, **kwargs)
+        return kept["report"]
+
+    folder = tmp_path_factory.mktemp("demo") / "x[" / "]report"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(report, "all_sections", sections)
+        patch.setattr(report, "write_report", write_report)
+        patch.setenv("COLUMNS", "120")
+        result = CliRunner().invoke(main, ["demo", "--out", str(folder)])
+    return DemoRun(folder, result, kept.get("report"), kept.get("sections"))

@@ -133,13 +133,13 @@ def test_lr_find_suggests_a_rate_that_trains(tmp_path, line_csv):
     assert trained["train_score"] > 0.99
 
 
-def test_demo_writes_the_report_into_a_folder(tmp_path):
-    # "x[/]report" reads as rich markup (a closing tag with nothing open): shown as written.
-    out_dir = tmp_path / "x[" / "]report"
-    out = run_cli("demo", "--out", out_dir)
-    assert out.returncode == 0, out.stderr
+def test_demo_writes_the_report_into_a_folder(demo_run):
+    # The session's one run (see conftest), into "x[/]report", which reads as rich markup (a
+    # closing tag with nothing open): shown as written.
+    out_dir = demo_run.folder
+    assert demo_run.result.exit_code == 0, demo_run.result.output
     index = out_dir / "index.html"
-    assert index.is_file() and f"{index}" in " ".join(out.stdout.split())
+    assert index.is_file() and f"{index}" in " ".join(demo_run.result.output.split())
     html = index.read_text()
     import re
 

@@ -6,15 +6,15 @@ import pytest
 from descent import demo
 
 
-def test_graph_section_agrees_with_nudging():
-    section = demo.section_graph()
+def test_graph_section_agrees_with_nudging(sections):
+    section = sections["section_graph"]
     assert section.facts["J"] == 33.0
     for _, _, chain, nudged in section.rows:
         assert float(chain) == pytest.approx(float(nudged), abs=1e-6)
 
 
-def test_one_weight_loss_falls_towards_zero_every_100_epochs():
-    section = demo.section_one_weight()
+def test_one_weight_loss_falls_towards_zero_every_100_epochs(sections):
+    section = sections["section_one_weight"]
     losses = [float(row[2]) for row in section.rows]
     assert len(section.rows) == 11  # epochs 0, 100, ..., 900 and the end
     assert all(a > b for a, b in zip(losses, losses[1:], strict=False))
@@ -22,14 +22,14 @@ def test_one_weight_loss_falls_towards_zero_every_100_epochs():
     assert section.facts["m"] == pytest.approx(section.facts["target_m"], rel=1e-9)
 
 
-def test_restarts_section_beats_the_single_start():
-    facts = demo.section_restarts().facts
+def test_restarts_section_beats_the_single_start(sections):
+    facts = sections["section_restarts"].facts
     assert facts["best_fun"] < -1.49
     assert abs(facts["single_x"] - 1.0) < 0.05 and abs(facts["best_x"] - 3.0) < 1e-3
 
 
-def test_learning_rate_section_orders_the_rates():
-    facts = demo.section_learning_rates().facts
+def test_learning_rate_section_orders_the_rates(sections):
+    facts = sections["section_learning_rates"].facts
     small, right, bouncy, large = (facts[r] for r in (0.01, 0.5, 0.95, 1.05))
     assert right["n_steps"] == 1
     assert small["n_steps"] > bouncy["n_steps"] > right["n_steps"]
@@ -37,10 +37,12 @@ def test_learning_rate_section_orders_the_rates():
 
 
 # ----- the sections the report adds ---------------------------------------------------------
-# Each section runs once per module: together they take a few seconds.
+# The sections of the session's one ``descent demo`` run (see conftest), by function name.
 @pytest.fixture(scope="module")
-def sections():
-    return {make.__name__: make() for make in demo.SECTIONS}
+def sections(demo_run):
+    assert len(demo_run.sections) == len(demo.SECTIONS)
+    return {make.__name__: section for make, section in zip(demo.SECTIONS, demo_run.sections,
+                                                              strict=True)}
 
 
 def _least_absolute_line(x, y):
@@ -211,8 +213,8 @@ def test_batch_sizes_take_their_steps(sections):
     assert facts[1]["final_loss"] < facts[32]["final_loss"] < facts[None]["final_loss"]
 
 
-def test_sections_are_deterministic():
-    first, second = demo.section_perceptron(), demo.section_perceptron()
+def test_sections_are_deterministic(sections):
+    first, second = sections["section_perceptron"], demo.section_perceptron()
     assert first.rows == second.rows and first.facts == second.facts
     one, two = demo.section_network(epochs=20), demo.section_network(epochs=20)
     assert one.rows == two.rows

@@ -33,11 +33,10 @@ def check_folder(folder: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("report") / "out"
-    sections = demo.all_sections()
-    report = write_report(folder, sections=sections)
-    return folder, sections, report
+def written(demo_run):
+    """The session's one ``descent demo`` run (see conftest): folder, sections, report."""
+    assert demo_run.result.exit_code == 0, demo_run.result.output
+    return demo_run.folder, demo_run.sections, demo_run.report
 
 
 def test_report_points_at_its_index_and_summarises_every_section(written):
